@@ -1,0 +1,1 @@
+"""Kingbird: multi-region control plane for OpenStack."""

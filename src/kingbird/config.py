@@ -1,0 +1,209 @@
+"""Every configuration option of Kingbird, declared once.
+
+Options are registered on a ``ConfigOpts`` object that the entry point builds
+(``load_config``), never on import inside feature modules, so that the API, the
+engine, the demo and the tests can each hold their own configuration in one
+process (the demo runs Keystone-independent API and engine side by side).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+
+from kingbird.quota.keys import QUOTA_KEYS
+
+DEFAULT_STATE_DIR = os.path.abspath(".kingbird")
+
+default_opts = [
+    cfg.StrOpt(
+        "state_dir",
+        default=DEFAULT_STATE_DIR,
+        help="Directory for Kingbird's local state: the SQLite database of the embedded "
+        "mode and lock files.",
+    ),
+]
+
+database_opts = [
+    cfg.StrOpt(
+        "connection",
+        secret=True,
+        help="SQLAlchemy URL of the Kingbird database. Empty means a SQLite file "
+        "kingbird.sqlite in state_dir. Examples: postgresql+psycopg2://u@host/kingbird, "
+        "mysql+pymysql://u:p@host/kingbird.",
+    ),
+    cfg.IntOpt("pool_size", default=5, min=1, help="Connections kept per process."),
+]
+
+api_opts = [
+    cfg.HostAddressOpt("bind_host", default="0.0.0.0", help="Address the API listens on."),
+    cfg.PortOpt("bind_port", default=8118, help="Port the API listens on."),
+    cfg.IntOpt("threads", default=16, min=1, help="Worker threads of the embedded server."),
+    cfg.IntOpt(
+        "max_request_body_size",
+        default=114688,
+        min=1024,
+        help="Largest request body accepted, in bytes; larger bodies get 413.",
+    ),
+    cfg.StrOpt(
+        "policy_file",
+        default="policy.yaml",
+        help="Optional policy file overriding the rules registered in code.",
+    ),
+]
+
+quota_opts = [
+    cfg.IntOpt(
+        "sync_interval",
+        default=60,
+        min=1,
+        help="Seconds between two periodic quota syncs of every project.",
+    ),
+    cfg.StrOpt(
+        "allocation",
+        default="classic",
+        choices=[("classic", "regional limit = global - total usage + regional usage")],
+        help="How a global limit is divided among regions.",
+    ),
+]
+
+# Defaults of the global limits when neither the project nor the 'default' quota
+# class sets one. Named as in the original service's [kingbird_global_limit].
+_DEFAULT_GLOBAL_LIMITS = {
+    "instances": 10,
+    "cores": 20,
+    "ram": 51200,
+    "metadata_items": 128,
+    "key_pairs": 100,
+    "fixed_ips": -1,
+    "security_groups": 10,
+    "floating_ips": 10,
+    "network": 10,
+    "subnet": 10,
+    "port": 50,
+    "security_group": 10,
+    "security_group_rule": 100,
+    "router": 10,
+    "floatingip": 50,
+    "volumes": 10,
+    "snapshots": 10,
+    "gigabytes": 1000,
+    "backups": 10,
+    "backup_gigabytes": 1000,
+}
+assert set(_DEFAULT_GLOBAL_LIMITS) == set(QUOTA_KEYS)
+
+global_limit_opts = [
+    cfg.IntOpt(
+        f"quota_{key}",
+        default=value,
+        min=-1,
+        help=f"Default global limit of {key} (-1 is unlimited).",
+    )
+    for key, value in _DEFAULT_GLOBAL_LIMITS.items()
+]
+
+regions_opts = [
+    cfg.StrOpt(
+        "interface",
+        default="public",
+        choices=["public", "internal", "admin"],
+        help="Catalog interface used to reach the regions' services.",
+    ),
+    cfg.IntOpt(
+        "concurrency",
+        default=16,
+        min=1,
+        help="Most calls to regional services in flight at once (fan-out bound).",
+    ),
+    cfg.FloatOpt(
+        "request_timeout",
+        default=10.0,
+        min=0.1,
+        help="Seconds one call to a regional service may take.",
+    ),
+    cfg.FloatOpt(
+        "detail_deadline",
+        default=5.0,
+        min=0.1,
+        help="Seconds the API waits for regions when it answers from live data "
+        "(quota detail); regions later than that are reported missing.",
+    ),
+    cfg.IntOpt(
+        "retries",
+        default=2,
+        min=0,
+        help="Retries of a transient failure (5xx, timeout, refused connection).",
+    ),
+]
+
+engine_opts = [
+    cfg.StrOpt("engine_id", help="Name of this engine in leases; default host:pid."),
+    cfg.IntOpt("job_workers", default=8, min=1, help="Job entries executed at once."),
+    cfg.FloatOpt(
+        "poll_interval", default=1.0, min=0.05, help="Seconds between looks for new work."
+    ),
+    cfg.IntOpt(
+        "lease_seconds",
+        default=30,
+        min=2,
+        help="How long a claim on a job lasts without renewal; another engine takes "
+        "over the work of an engine silent for longer.",
+    ),
+]
+
+SERVICE_CREDENTIALS_GROUP = "service_credentials"
+
+
+def _groups():
+    return [
+        (None, default_opts),
+        ("database", database_opts),
+        ("api", api_opts),
+        ("quota", quota_opts),
+        ("kingbird_global_limit", global_limit_opts),
+        ("regions", regions_opts),
+        ("engine", engine_opts),
+    ]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register every Kingbird option (and the keystoneauth ones) on ``conf``."""
+    for group, opts in _groups():
+        conf.register_opts(opts, group=group)
+    ks_loading.register_auth_conf_options(conf, SERVICE_CREDENTIALS_GROUP)
+    ks_loading.register_session_conf_options(conf, SERVICE_CREDENTIALS_GROUP)
+
+
+def load_config(args: list[str] | None = None, config_files: list[str] | None = None,
+                prog: str = "kingbird") -> cfg.ConfigOpts:
+    """Build a fresh, fully registered configuration from command-line arguments."""
+    conf = cfg.ConfigOpts()
+    register_opts(conf)
+    conf(args or [], project="kingbird", prog=prog,
+         default_config_files=config_files, validate_default_values=True)
+    return conf
+
+
+def database_url(conf: cfg.ConfigOpts) -> str:
+    """The database URL in force: the configured one, or the embedded SQLite file."""
+    if conf.database.connection:
+        return conf.database.connection
+    return "sqlite:///" + os.path.join(conf.state_dir, "kingbird.sqlite")
+
+
+def default_global_limits(conf: cfg.ConfigOpts) -> dict[str, int]:
+    """The configuration defaults of every quota key."""
+    return {key: getattr(conf.kingbird_global_limit, f"quota_{key}") for key in QUOTA_KEYS}
+
+
+def list_opts():
+    """Options for oslo-config-generator (namespace ``kingbird``)."""
+    ks_opts = ks_loading.get_session_conf_options() + ks_loading.get_auth_common_conf_options()
+    ks_opts += ks_loading.get_auth_plugin_conf_options("password")
+    return [(group or "DEFAULT", list(opts)) for group, opts in _groups()] + [
+        (SERVICE_CREDENTIALS_GROUP, list(itertools.chain(ks_opts)))
+    ]

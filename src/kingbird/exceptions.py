@@ -1,0 +1,81 @@
+"""Kingbird's exception hierarchy.
+
+Every error a user can cause or observe is a ``KingbirdError`` carrying its HTTP
+status; the API maps them to responses in exactly one place
+(``kingbird.api.errors``). Anything else that escapes is a bug and becomes a 500
+whose detail goes to the log, never to the caller.
+"""
+
+from __future__ import annotations
+
+
+class KingbirdError(Exception):
+    """Base class: a message meant for the user and the HTTP status it maps to."""
+
+    code = 500
+    title = "Internal Server Error"
+
+    def __init__(self, message: str | None = None):
+        self.message = message or self.title
+        super().__init__(self.message)
+
+
+class BadRequest(KingbirdError):
+    code = 400
+    title = "Bad Request"
+
+
+class Unauthorized(KingbirdError):
+    code = 401
+    title = "Unauthorized"
+
+
+class Forbidden(KingbirdError):
+    code = 403
+    title = "Forbidden"
+
+
+class NotFound(KingbirdError):
+    code = 404
+    title = "Not Found"
+
+
+class NotAcceptable(KingbirdError):
+    """The original service answers 406 when deleting a job still in progress."""
+
+    code = 406
+    title = "Not Acceptable"
+
+
+class Conflict(KingbirdError):
+    code = 409
+    title = "Conflict"
+
+
+class PayloadTooLarge(KingbirdError):
+    code = 413
+    title = "Request Entity Too Large"
+
+
+class UnsupportedMediaType(KingbirdError):
+    code = 415
+    title = "Unsupported Media Type"
+
+
+class ServiceUnavailable(KingbirdError):
+    """A dependency (database, Keystone, every region) cannot be reached right now."""
+
+    code = 503
+    title = "Service Unavailable"
+
+
+class RegionError(KingbirdError):
+    """A call to a regional service failed; ``transient`` says whether a retry may help."""
+
+    code = 502
+    title = "Bad Gateway"
+
+    def __init__(self, region: str, message: str, transient: bool = False):
+        self.region = region
+        self.transient = transient
+        super().__init__(f"{region}: {message}")

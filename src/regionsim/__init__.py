@@ -1,0 +1,1 @@
+"""regionsim: a simulator of the OpenStack APIs Kingbird drives."""
