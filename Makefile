@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Both create .venv
+# and install the project (with its test extras) when pyproject.toml changed.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP_FLAGS := --quiet --disable-pip-version-check
+
+.PHONY: run test unit functional lint genconfig bench clean
+
+$(STAMP): pyproject.toml scripts/system-deps.sh
+	PYTHON=$(PYTHON) scripts/system-deps.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install $(PIP_FLAGS) -e '.[test]' > $(VENV)/pip.log 2>&1 \
+		|| { tail -n 40 $(VENV)/pip.log; exit 1; }
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/kingbird-demo --state-dir .demo
+
+test: $(STAMP) lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+functional: $(STAMP)
+	$(BIN)/pytest -q tests/functional
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+genconfig: $(STAMP)
+	$(BIN)/oslo-config-generator --config-file etc/kingbird/kingbird-config-generator.conf
+
+clean:
+	rm -rf $(VENV) .demo .cache .pytest_cache
