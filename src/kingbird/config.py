@@ -22,6 +22,8 @@ default_opts = [
     cfg.StrOpt(
         "state_dir",
         default=DEFAULT_STATE_DIR,
+        # The real default depends on the working directory; the sample must not.
+        sample_default="<working directory>/.kingbird",
         help="Directory for Kingbird's local state: the SQLite database of the embedded "
         "mode and lock files.",
     ),
@@ -47,11 +49,6 @@ api_opts = [
         default=114688,
         min=1024,
         help="Largest request body accepted, in bytes; larger bodies get 413.",
-    ),
-    cfg.StrOpt(
-        "policy_file",
-        default="policy.yaml",
-        help="Optional policy file overriding the rules registered in code.",
     ),
 ]
 

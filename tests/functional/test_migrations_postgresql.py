@@ -1,0 +1,289 @@
+"""Migrations, ``kingbird-manage`` and claim exclusivity on real database servers.
+
+Each test gets a throwaway database (random name, dropped afterwards) on the
+PostgreSQL server at 127.0.0.1:5432 (user ``postgres``, trust authentication)
+and on the MariaDB/MySQL server at 127.0.0.1:3306 (``root``, no password). A
+test is skipped only when its server cannot be reached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from kingbird.db import api as db
+from kingbird.db import migration
+from kingbird.db.models import Base
+from kingbird.db.session import create_engine, make_sessionmaker, transaction
+
+pytestmark = pytest.mark.functional
+
+TABLES = {"quotas", "quota_classes", "project_sync_status", "sync_jobs", "sync_job_entries"}
+
+
+@contextlib.contextmanager
+def postgresql_database():
+    import psycopg2
+
+    try:
+        admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres",
+                                 dbname="postgres", connect_timeout=5)
+    except psycopg2.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc}")
+    admin.autocommit = True
+    name = f"kingbird_test_{secrets.token_hex(6)}"
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@contextlib.contextmanager
+def mariadb_database():
+    import pymysql
+
+    try:
+        admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="",
+                                connect_timeout=5, autocommit=True)
+    except pymysql.err.OperationalError as exc:
+        pytest.skip(f"MariaDB/MySQL at 127.0.0.1:3306 is not reachable: {exc}")
+    name = f"kingbird_test_{secrets.token_hex(6)}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    try:
+        yield f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
+
+
+@pytest.fixture(params=["postgresql", "mariadb"])
+def server_url(request):
+    databases = {"postgresql": postgresql_database, "mariadb": mariadb_database}
+    with databases[request.param]() as url:
+        yield url
+
+
+@pytest.fixture
+def migrated_url(server_url):
+    migration.upgrade(server_url)
+    return server_url
+
+
+@pytest.fixture
+def engines(migrated_url):
+    """Two engines with their own connection pools: two Kingbird engine processes."""
+    made = [create_engine(migrated_url) for _ in range(2)]
+    yield made
+    for engine in made:
+        engine.dispose()
+
+
+def manage(*args: str) -> subprocess.CompletedProcess:
+    script = Path(sys.executable).with_name("kingbird-manage")
+    command = [str(script)] if script.exists() else [sys.executable, "-m",
+                                                     "kingbird.cmd.manage"]
+    return subprocess.run(command + list(args), capture_output=True, text=True, timeout=120)
+
+
+def run_concurrently(*targets) -> None:
+    errors: list[BaseException] = []
+
+    def guarded(target):
+        try:
+            target()
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    if errors:
+        raise errors[0]
+
+
+def entries(n: int) -> list[dict]:
+    return [{"resource": f"key{i}", "resource_type": "keypair", "source_region": "RegionOne",
+             "target_region": f"Region{i % 3}", "force": False} for i in range(n)]
+
+
+def test_manage_db_upgrade_creates_the_schema_and_db_version_prints_head(server_url):
+    before = manage("--database-connection", server_url, "db", "version")
+    assert before.returncode == 0, before.stderr
+    assert before.stdout.strip() == "base"
+
+    upgraded = manage("--database-connection", server_url, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    version = manage("--database-connection", server_url, "db", "version")
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.strip() == migration.head_revision()
+
+    engine = sa.create_engine(server_url)
+    try:
+        assert TABLES <= set(sa.inspect(engine).get_table_names())
+        if engine.dialect.name == "postgresql":
+            # MariaDB reports JSON columns as LONGTEXT, which reads as a difference.
+            with engine.connect() as connection:
+                context = MigrationContext.configure(connection, opts={"compare_type": True})
+                assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_manage_config_file_selects_the_database(server_url, tmp_path):
+    conf = tmp_path / "kingbird.conf"
+    conf.write_text(f"[database]\nconnection = {server_url}\n")
+    result = manage("--config-file", str(conf), "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert migration.current_version(server_url) == migration.head_revision()
+
+
+def test_manage_reports_an_unreachable_database_in_one_line():
+    result = manage("--database-connection",
+                    "postgresql+psycopg2://kingbird:secret@127.0.0.1:1/kingbird",
+                    "db", "upgrade")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "cannot use the database" in result.stderr
+    assert "secret" not in result.stderr
+
+
+def test_two_engines_never_claim_the_same_entry(engines):
+    factories = [make_sessionmaker(engine) for engine in engines]
+    total = 150
+    with transaction(factories[0]) as s:
+        job = db.create_job(s, "p1", "u1", entries(total))
+    claimed: dict[str, list[int]] = {"engine-a": [], "engine-b": []}
+    start = threading.Barrier(2)
+
+    def engine_loop(owner, factory):
+        def run():
+            start.wait()
+            while True:
+                with transaction(factory) as s:
+                    batch = db.claim_entries(s, owner, 30, limit=4)
+                if not batch:
+                    return
+                claimed[owner] += [e["id"] for e in batch]
+                for entry in batch:
+                    with transaction(factory) as s:
+                        assert db.finish_entry(s, entry["id"], owner, "SUCCESS")
+        return run
+
+    run_concurrently(*(engine_loop(o, f) for o, f in zip(claimed, factories, strict=True)))
+    both = claimed["engine-a"] + claimed["engine-b"]
+    assert len(both) == len(set(both)) == total
+    assert claimed["engine-a"] and claimed["engine-b"]
+    with transaction(factories[0]) as s:
+        # Both engines finished entries of one job: the last one must see them all.
+        assert db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
+
+
+def test_expired_leases_are_claimed_again_to_the_microsecond(engines):
+    factory = make_sessionmaker(engines[0])
+    t0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+    with transaction(factory) as s:
+        db.create_job(s, "p1", "u1", entries(2))
+        first = db.claim_entries(s, "engine-a", 0.5, limit=2, now=t0)
+    expiry = t0 + dt.timedelta(seconds=0.5)
+    assert {e["lease_expires_at"] for e in first} == {expiry}
+    with transaction(factory) as s:
+        before = expiry - dt.timedelta(microseconds=1)
+        assert db.claim_entries(s, "engine-b", 30, limit=2, now=before) == []
+    with transaction(factory) as s:
+        again = db.claim_entries(s, "engine-b", 30, limit=2, now=expiry)
+    assert [e["id"] for e in again] == [e["id"] for e in first]
+    assert {e["attempts"] for e in again} == {2}
+
+
+def test_one_engine_wins_each_project_sync_lease(engines):
+    factories = [make_sessionmaker(engine) for engine in engines]
+    projects = [f"p{i}" for i in range(40)]
+    won: dict[str, list[str]] = {"engine-a": [], "engine-b": []}
+    start = threading.Barrier(2)
+
+    def engine_loop(owner, factory):
+        def run():
+            start.wait()
+            for project in projects:
+                with transaction(factory) as s:
+                    if db.claim_project_sync(s, project, owner, 30):
+                        won[owner].append(project)
+        return run
+
+    run_concurrently(*(engine_loop(o, f) for o, f in zip(won, factories, strict=True)))
+    assert sorted(won["engine-a"] + won["engine-b"]) == sorted(projects)
+
+
+def test_concurrent_limit_upserts_do_not_conflict(engines):
+    factories = [make_sessionmaker(engine) for engine in engines]
+    start = threading.Barrier(2)
+
+    def writer(limit, factory):
+        def run():
+            start.wait()
+            for i in range(20):
+                with transaction(factory) as s:
+                    db.set_project_limits(s, f"p{i}", {"cores": limit, "ram": limit})
+        return run
+
+    run_concurrently(writer(1, factories[0]), writer(2, factories[1]))
+    with transaction(factories[0]) as s:
+        assert len(db.projects_with_limits(s)) == 20
+        assert db.get_project_limits(s, "p7")["cores"] in (1, 2)
+
+
+def test_every_repository_function_works_on_the_server(engines):
+    factory = make_sessionmaker(engines[0])
+    t0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+    with transaction(factory) as s:
+        db.set_project_limits(s, "p1", {"cores": 10, "ram": 512})
+        db.set_project_limits(s, "p1", {"cores": 20})
+        db.set_class_limits(s, "default", {"cores": 100})
+        db.request_project_sync(s, "p1", now=t0)
+        db.request_project_sync(s, "p1", now=t0 + dt.timedelta(seconds=1))
+        job = db.create_job(s, "p1", "u1", entries(2), request_id="req-9")
+    with transaction(factory) as s:
+        assert db.get_project_limits(s, "p1") == {"cores": 20, "ram": 512}
+        assert db.delete_project_limits(s, "p1", ["ram"]) == 1
+        assert db.projects_with_limits(s) == ["p1"]
+        assert db.get_class_limits(s, "default") == {"cores": 100}
+        assert db.delete_class(s, "default") == 1
+        assert db.projects_with_pending_sync_requests(s) == ["p1"]
+        assert db.claim_project_sync(s, "p1", "engine-a", 30, now=t0)
+        assert not db.claim_project_sync(s, "p1", "engine-b", 30, now=t0)
+        assert db.renew_project_lease(s, "p1", "engine-a", 30, now=t0)
+        db.record_sync_result(s, "p1", "FAILURE", ["RegionTwo", "RegionThree"], "timeout",
+                              now=t0, owner="engine-a")
+    with transaction(factory) as s:
+        status = db.get_sync_status(s, "p1")
+        assert db.list_jobs(s, "p1", active_only=True) == [job]
+        claimed = db.claim_entries(s, "engine-a", 30, limit=10)
+        assert db.renew_lease(s, [e["id"] for e in claimed], "engine-a", 30) == [
+            e["id"] for e in claimed]
+        for entry in claimed:
+            assert db.finish_entry(s, entry["id"], "engine-a", "SUCCESS")
+    assert status["failed_regions"] == ["RegionTwo", "RegionThree"]
+    assert status["lease_owner"] is None and status["requested_at"] is None
+    assert status["last_sync_at"] == t0
+    with transaction(factory) as s:
+        assert db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
+        assert db.delete_job(s, "p1", job["id"]) is True
+        assert db.get_job_entries(s, job["id"]) == []
