@@ -1,0 +1,92 @@
+"""WSGI layers of the Kingbird API, outermost first.
+
+1. ``RequestId``: every response carries ``x-openstack-request-id`` (as every
+   OpenStack service), and the id travels with the request into logs and jobs.
+2. ``BodyLimit``: bodies larger than ``[api] max_request_body_size`` are refused
+   with 413 before anything reads them.
+3. ``PublicPaths``: the versions document, the health check and the OpenAPI
+   document need no token; everything else goes through auth_token.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable
+
+from keystonemiddleware import auth_token
+
+WSGIApp = Callable
+
+
+def _json(start_response, status: str, body: dict, headers=()) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"),
+                            ("Content-Length", str(len(data))), *headers])
+    return [data]
+
+
+class RequestId:
+    """Assigns ``req-<uuid>`` to each request and returns it in a header."""
+
+    def __init__(self, app: WSGIApp):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        request_id = "req-" + str(uuid.uuid4())
+        environ["openstack.request_id"] = request_id
+
+        def _start(status, headers, exc_info=None):
+            headers = [h for h in headers if h[0].lower() != "x-openstack-request-id"]
+            headers.append(("x-openstack-request-id", request_id))
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, _start)
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes with 413."""
+
+    def __init__(self, app: WSGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    def __call__(self, environ, start_response):
+        length = environ.get("CONTENT_LENGTH") or "0"
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        try:
+            size = int(length)
+        except ValueError:
+            return _json(start_response, "400 Bad Request", {"error": {
+                "code": 400, "title": "Bad Request", "message": "invalid Content-Length"}})
+        if size > self.limit or chunked:
+            if chunked:
+                code, title = 411, "Length Required"
+                message = "chunked request bodies are not accepted"
+            else:
+                code, title = 413, "Request Entity Too Large"
+                message = f"request body larger than {self.limit} bytes"
+            return _json(start_response, f"{code} {title}",
+                         {"error": {"code": code, "title": title, "message": message}})
+        return self.app(environ, start_response)
+
+
+class PublicPaths:
+    """Routes the public paths around auth_token."""
+
+    def __init__(self, app: WSGIApp, protected: WSGIApp, public: Iterable[str]):
+        self.app = app
+        self.protected = protected
+        self.public = frozenset(public)
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "") or "/"
+        if path in self.public:
+            return self.app(environ, start_response)
+        return self.protected(environ, start_response)
+
+
+def with_auth_token(app: WSGIApp, conf) -> WSGIApp:
+    """auth_token reading its options from ``conf``'s [keystone_authtoken] group."""
+    return auth_token.AuthProtocol(app, {"oslo_config_config": conf,
+                                         "delay_auth_decision": False})

@@ -1,0 +1,13 @@
+"""Policy rules registered in code, one module per resource.
+
+A module added here must also be listed in ``list_rules`` so that the enforcer
+and ``oslopolicy-sample-generator`` both see it.
+"""
+
+import itertools
+
+from kingbird.api.policies import base, quotas
+
+
+def list_rules():
+    return list(itertools.chain(base.list_rules(), quotas.list_rules()))

@@ -1,0 +1,75 @@
+"""Wires Kingbird's parts together from a configuration.
+
+The console scripts, the demo and the tests build their processes here, so the
+objects are constructed one way only: database, region access with the
+service's credentials, the engine's workers, the API.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from functools import partial
+
+from keystoneauth1 import loading as ks_loading
+from keystoneauth1 import session as ks_session
+from oslo_config import cfg
+from sqlalchemy.orm import Session
+
+from kingbird import config
+from kingbird.db import session as db_session
+from kingbird.engine.quota_scheduler import QuotaScheduler
+from kingbird.engine.quota_sync import QuotaSyncer
+from kingbird.engine.service import Engine
+from kingbird.regions import identity
+from kingbird.regions.directory import RegionDirectory
+from kingbird.regions.fanout import FanOut
+from kingbird.regions.quotas import RegionQuotas
+
+
+@dataclass
+class Runtime:
+    conf: cfg.ConfigOpts
+    db: Callable[[], AbstractContextManager[Session]]
+    keystone: ks_session.Session
+    directory: RegionDirectory
+    fanout: FanOut
+    quotas: RegionQuotas
+
+    def engine_id(self) -> str:
+        return self.conf.engine.engine_id or f"{socket.gethostname()}:{os.getpid()}"
+
+    def build_engine(self) -> Engine:
+        conf = self.conf
+        syncer = QuotaSyncer(conf, self.db, self.quotas, self.fanout)
+        scheduler = QuotaScheduler(
+            syncer, self.db,
+            partial(identity.list_project_ids, self.keystone, conf.regions.interface),
+            self.engine_id(), sync_interval=conf.quota.sync_interval,
+            lease_seconds=conf.engine.lease_seconds, workers=conf.engine.job_workers)
+        return Engine([scheduler], poll_interval=conf.engine.poll_interval)
+
+    def close(self) -> None:
+        self.fanout.shutdown()
+
+
+def service_session(conf: cfg.ConfigOpts) -> ks_session.Session:
+    """A keystoneauth session with the service's credentials ([service_credentials])."""
+    group = config.SERVICE_CREDENTIALS_GROUP
+    auth = ks_loading.load_auth_from_conf_options(conf, group)
+    return ks_loading.load_session_from_conf_options(
+        conf, group, auth=auth, timeout=conf.regions.request_timeout)
+
+
+def build_runtime(conf: cfg.ConfigOpts) -> Runtime:
+    engine = db_session.engine_from_config(conf)
+    factory = db_session.make_sessionmaker(engine)
+    keystone = service_session(conf)
+    directory = RegionDirectory(keystone, interface=conf.regions.interface)
+    fanout = FanOut(conf.regions.concurrency)
+    quotas = RegionQuotas(directory, fanout, retries=conf.regions.retries)
+    return Runtime(conf=conf, db=partial(db_session.transaction, factory), keystone=keystone,
+                   directory=directory, fanout=fanout, quotas=quotas)
