@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 from flask import request
 
@@ -50,8 +52,11 @@ def _depth(value, level: int = 0) -> int:
     return level
 
 
-def json_body(required: bool = True):
+def json_body(required: bool = True, parse: Callable[[bytes], Any] = json.loads):
     """The request body parsed as JSON; None when absent and not ``required``.
+
+    ``parse`` reads the raw bytes (``json.loads``, or a resource's more tolerant
+    reader of the same data) and raises ``ValueError`` for a malformed body.
 
     :raises BadRequest: not JSON, nested deeper than any valid request, or absent.
     :raises UnsupportedMediaType: a body sent with a non-JSON content type.
@@ -66,7 +71,7 @@ def json_body(required: bool = True):
         raise exceptions.UnsupportedMediaType(
             f"content type {ctype!r} is not supported: send application/json")
     try:
-        body = json.loads(raw)
+        body = parse(raw)
     except (ValueError, RecursionError) as exc:
         raise exceptions.BadRequest(f"request body is not valid JSON: {exc}") from None
     if _depth(body) > _MAX_DEPTH:
@@ -88,14 +93,19 @@ def member(body, key: str, kind: type, what: str | None = None):
 _KIND_NAMES = {dict: "an object", list: "a list", str: "a string"}
 
 
+def _no_extra_keys(body: dict, *allowed: str) -> None:
+    extra = set(body) - set(allowed)
+    if extra:
+        names = ", ".join(repr(_shorten(str(k))) for k in sorted(map(str, extra)))
+        raise exceptions.BadRequest(f"unexpected keys in request body: {names}")
+
+
 def quota_limits(body, wrapper: str) -> dict[str, int]:
     """``{wrapper: {key: limit}}`` → ``{key: limit}``, every key and value checked."""
     if not isinstance(body, dict):
         raise exceptions.BadRequest(f"request body must be an object with '{wrapper}'")
-    extra = set(body) - {wrapper}
-    if extra:
-        raise exceptions.BadRequest(f"unexpected keys in request body: {sorted(extra)}")
     given = member(body, wrapper, dict)
+    _no_extra_keys(body, wrapper)
     if not given:
         raise exceptions.BadRequest(f"'{wrapper}' must name at least one quota key")
     limits: dict[str, int] = {}
@@ -116,10 +126,8 @@ def quota_key_list(body, wrapper: str) -> list[str]:
     """``{wrapper: [key, ...]}`` → the keys, each known."""
     if not isinstance(body, dict):
         raise exceptions.BadRequest(f"request body must be an object with '{wrapper}'")
-    extra = set(body) - {wrapper}
-    if extra:
-        raise exceptions.BadRequest(f"unexpected keys in request body: {sorted(extra)}")
     keys = member(body, wrapper, list)
+    _no_extra_keys(body, wrapper)
     if not keys:
         raise exceptions.BadRequest(f"'{wrapper}' must list at least one quota key")
     for key in keys:
