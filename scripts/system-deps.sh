@@ -18,6 +18,9 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=("postgresql")
 fi
 
+# curl: the user guide's examples (and a test that runs them verbatim) use it.
+command -v curl >/dev/null 2>&1 || need+=("curl")
+
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi

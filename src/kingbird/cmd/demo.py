@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def what_to_try(summary: dict) -> str:
     sd = summary["state_dir"]
+    root = summary["kingbird_url"].rsplit("/v1.0", 1)[0]
     return f"""
 Kingbird demo is ready ({len(summary['regions'])} regions: {', '.join(summary['regions'])}).
 
@@ -49,9 +50,9 @@ Try, in another terminal:
   export kb_token=$(.venv/bin/python -m kingbird.demo.token)
   export admin_tenant_id=$(.venv/bin/python -m kingbird.demo.token --project-id)
   export tenant_id=$(.venv/bin/python -m kingbird.demo.token --project-id demo)
-  curl -s -H "X-Auth-Token: $kb_token" http://127.0.0.1:8118/ | python3 -m json.tool
+  curl -s -H "X-Auth-Token: $kb_token" {root}/ | python3 -m json.tool
   curl -s -H "X-Auth-Token: $kb_token" \\
-       http://127.0.0.1:8118/v1.0/$admin_tenant_id/os-quota-sets/$tenant_id/detail
+       {root}/v1.0/$admin_tenant_id/os-quota-sets/$tenant_id/detail
 
   (member credentials: {summary['member_openrc']}; clouds.yaml: {summary['clouds_yaml']})
 
