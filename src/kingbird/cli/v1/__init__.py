@@ -1,0 +1,1 @@
+"""Commands of API v1: one module per resource."""
