@@ -29,7 +29,7 @@ functional: $(STAMP)
 	$(BIN)/pytest -q tests/functional
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check
 
 genconfig: $(STAMP)
 	$(BIN)/oslo-config-generator --config-file etc/kingbird/kingbird-config-generator.conf
