@@ -21,6 +21,10 @@ fi
 # curl: the user guide's examples (and a test that runs them verbatim) use it.
 command -v curl >/dev/null 2>&1 || need+=("curl")
 
+# iproute2 (ip, bridge): the cross-region networking data-plane test builds network
+# namespaces, bridges and VXLAN devices with it (as root; skipped otherwise).
+{ command -v ip && command -v bridge; } >/dev/null 2>&1 || need+=("iproute2")
+
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi

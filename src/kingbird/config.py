@@ -61,9 +61,37 @@ quota_opts = [
     ),
     cfg.StrOpt(
         "allocation",
-        default="classic",
-        choices=[("classic", "regional limit = global - total usage + regional usage")],
+        default="escrow",
+        choices=[
+            ("escrow", "the headroom (global - total usage) is split among the regions in "
+             "proportion to their recent demand, so the regional limits sum to the global "
+             "limit and it can never be exceeded"),
+            ("classic", "regional limit = global - total usage + regional usage (the "
+             "original formula: every region may take the whole headroom at once)"),
+        ],
         help="How a global limit is divided among regions.",
+    ),
+    cfg.FloatOpt(
+        "escrow_floor",
+        default=0.1,
+        min=0.0,
+        max=1.0,
+        help="Escrow: fraction of a project's headroom split equally among the regions "
+        "whatever their demand, so that an idle region can still start something.",
+    ),
+    cfg.FloatOpt(
+        "escrow_tolerance",
+        default=0.1,
+        min=0.0,
+        max=1.0,
+        help="Escrow: regional limits are left as they are while each region's share "
+        "differs from its target by at most this fraction of the headroom (fewer writes).",
+    ),
+    cfg.FloatOpt(
+        "demand_half_life",
+        min=0.1,
+        help="Escrow: seconds after which a region's observed usage growth weighs half "
+        "as much in its demand estimate. Default: twice sync_interval.",
     ),
 ]
 
@@ -150,6 +178,152 @@ engine_opts = [
         help="How long a claim on a job lasts without renewal; another engine takes "
         "over the work of an engine silent for longer.",
     ),
+    cfg.IntOpt(
+        "entry_retries",
+        default=3,
+        min=0,
+        help="Times a sync job entry that failed for a transient reason (a region down, "
+        "timing out or answering 5xx) is tried again, after entry_retry_backoff seconds, "
+        "doubled at each retry (at most 60), before it is recorded as failed.",
+    ),
+    cfg.FloatOpt(
+        "entry_retry_backoff",
+        default=1.0,
+        min=0.0,
+        help="Seconds before the first retry of a sync job entry (see entry_retries).",
+    ),
+    cfg.HostAddressOpt(
+        "metrics_host",
+        default="127.0.0.1",
+        help="Address of the engine's Prometheus endpoint (see metrics_port).",
+    ),
+    cfg.PortOpt(
+        "metrics_port",
+        default=0,
+        help="Port where a separate kingbird-engine process serves its own Prometheus "
+        "metrics (region calls, syncs and jobs it ran); 0 serves none. The API's /metrics "
+        "has the cluster-wide figures read from the database.",
+    ),
+]
+
+coordination_opts = [
+    cfg.StrOpt(
+        "backend_url",
+        secret=True,
+        help="tooz URL of the coordination backend of several engines: one quota "
+        "scheduler at a time, one engine per project sync. Examples: "
+        "postgresql://kingbird@db-host:5432/kingbird, redis://redis-host:6379. Empty: "
+        "in-process coordination, right for one engine (the embedded mode); several "
+        "engines then still never run one job entry or project sync twice at once "
+        "(database leases) but each one schedules the periodic sync.",
+    ),
+]
+
+fernet_opts = [
+    cfg.StrOpt(
+        "master_key",
+        secret=True,
+        help="Fernet key (32 url-safe base64-encoded bytes, as made by "
+        "cryptography.fernet.Fernet.generate_key()) that encrypts the Keystone Fernet keys "
+        "Kingbird stores. Empty disables Fernet key management: its routes answer 503.",
+    ),
+    cfg.ListOpt(
+        "previous_master_keys",
+        default=[],
+        secret=True,
+        help="Master keys that still decrypt stored keys (not used to encrypt): list the "
+        "old master_key here when replacing it.",
+    ),
+    cfg.IntOpt(
+        "token_expiration",
+        default=3600,
+        min=1,
+        help="Lifetime of a token in seconds: Keystone's [token] expiration, which every "
+        "node must share. A demoted primary key is kept at least that long.",
+    ),
+    cfg.IntOpt(
+        "allow_expired_window",
+        default=172800,
+        min=0,
+        help="Keystone's [token] allow_expired_window: services may validate a token that "
+        "long after it expired, so keys are kept that much longer too.",
+    ),
+    cfg.IntOpt(
+        "retention_margin",
+        default=300,
+        min=0,
+        help="Seconds added to the retention of a demoted key for clock skew between "
+        "Kingbird and the Keystone nodes.",
+    ),
+    cfg.IntOpt(
+        "node_timeout",
+        default=60,
+        min=1,
+        help="A Keystone node whose agent has not reported for this many seconds is "
+        "unreachable: it is reported unhealthy and no staged key is promoted until it "
+        "reports again (or is forgotten).",
+    ),
+]
+
+multisite_identity_opts = [
+    cfg.StrOpt(
+        "master_region",
+        help="Region whose Keystone writes the identity database (star topology).",
+    ),
+    cfg.StrOpt(
+        "master_database",
+        secret=True,
+        help="SQLAlchemy URL of the identity database at the master site (a PostgreSQL "
+        "primary), read for replication lag; standbys are told apart by the "
+        "application_name they connect with, which must be their region.",
+    ),
+    cfg.DictOpt(
+        "replica_databases",
+        default={},
+        secret=True,
+        help="region:URL pairs of the read-only identity database replica of each other "
+        "region, read for its own view of replication (still streaming, last replay).",
+    ),
+    cfg.FloatOpt(
+        "status_timeout",
+        default=3.0,
+        min=0.1,
+        help="Seconds the API waits for each identity database when it reports "
+        "replication.",
+    ),
+]
+
+networking_opts = [
+    cfg.DictOpt(
+        "tunnel_endpoints",
+        default={},
+        help="region:address pairs: the VXLAN tunnel endpoint of each region, where the "
+        "other regions' VTEPs reach its hypervisors. Shadow ports of a region's ports are "
+        "bound to it (binding:host_id and binding:profile tunnel_ip). A region without one "
+        "cannot join a global network. Example: RegionOne:192.0.2.1,RegionTwo:192.0.2.2",
+    ),
+    cfg.ListOpt(
+        "vni_ranges",
+        default=["100000:199999"],
+        help="VXLAN ids (low:high ranges) Kingbird allocates to global networks. Keep them "
+        "apart from the tenant VNI ranges of the regions' Neutron ([ml2_type_vxlan] "
+        "vni_ranges); an id a region refuses is never offered again.",
+    ),
+    cfg.FloatOpt(
+        "poll_interval",
+        default=10.0,
+        min=0.1,
+        help="Seconds between two reconciliations of a global network (ports discovered, "
+        "shadow ports repaired, VIPs), a cross-region security group rule or a global router. "
+        "Changes made through Kingbird are reconciled at once.",
+    ),
+    cfg.IntOpt(
+        "reserved_addresses",
+        default=8,
+        min=0,
+        help="Addresses kept out of every region's allocation pool at the end of a global "
+        "network's CIDR, from which virtual IPs are taken, when the request does not say.",
+    ),
 ]
 
 SERVICE_CREDENTIALS_GROUP = "service_credentials"
@@ -164,6 +338,10 @@ def _groups():
         ("kingbird_global_limit", global_limit_opts),
         ("regions", regions_opts),
         ("engine", engine_opts),
+        ("coordination", coordination_opts),
+        ("fernet", fernet_opts),
+        ("multisite_identity", multisite_identity_opts),
+        ("networking", networking_opts),
     ]
 
 

@@ -21,6 +21,9 @@ from sqlalchemy.orm import Session
 
 from kingbird import config
 from kingbird.db import session as db_session
+from kingbird.engine.coordination import Coordinator, build_coordinator
+from kingbird.engine.job_runner import JobRunner
+from kingbird.engine.network_worker import build_network_worker
 from kingbird.engine.quota_scheduler import QuotaScheduler
 from kingbird.engine.quota_sync import QuotaSyncer
 from kingbird.engine.service import Engine
@@ -28,6 +31,7 @@ from kingbird.regions import identity
 from kingbird.regions.directory import RegionDirectory
 from kingbird.regions.fanout import FanOut
 from kingbird.regions.quotas import RegionQuotas
+from kingbird.sync import build_copiers
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Runtime:
     directory: RegionDirectory
     fanout: FanOut
     quotas: RegionQuotas
+    coordinator: Coordinator | None = None
 
     def engine_id(self) -> str:
         return self.conf.engine.engine_id or f"{socket.gethostname()}:{os.getpid()}"
@@ -45,14 +50,25 @@ class Runtime:
     def build_engine(self) -> Engine:
         conf = self.conf
         syncer = QuotaSyncer(conf, self.db, self.quotas, self.fanout)
+        self.coordinator = build_coordinator(conf.coordination.backend_url, self.engine_id())
+        self.coordinator.start()
         scheduler = QuotaScheduler(
             syncer, self.db,
             partial(identity.list_project_ids, self.keystone, conf.regions.interface),
             self.engine_id(), sync_interval=conf.quota.sync_interval,
-            lease_seconds=conf.engine.lease_seconds, workers=conf.engine.job_workers)
-        return Engine([scheduler], poll_interval=conf.engine.poll_interval)
+            lease_seconds=conf.engine.lease_seconds, workers=conf.engine.job_workers,
+            coordinator=self.coordinator)
+        jobs = JobRunner(build_copiers(self.directory, conf.regions.retries), self.db,
+                         self.engine_id(), workers=conf.engine.job_workers,
+                         lease_seconds=conf.engine.lease_seconds,
+                         entry_retries=conf.engine.entry_retries,
+                         retry_backoff=conf.engine.entry_retry_backoff)
+        network = build_network_worker(conf, self.db, self.directory, self.engine_id())
+        return Engine([scheduler, jobs, network], poll_interval=conf.engine.poll_interval)
 
     def close(self) -> None:
+        if self.coordinator is not None:
+            self.coordinator.stop()
         self.fanout.shutdown()
 
 

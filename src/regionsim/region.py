@@ -46,6 +46,9 @@ class Region:
     faults: Faults = field(default_factory=Faults)
     up: bool = True
     services: dict[str, object] = field(default_factory=dict)
+    # Every region of the same simulator (this one included), by name: the
+    # storage backends one region's Cinder replicates volumes to.
+    peers: dict[str, Region] = field(default_factory=dict, repr=False, compare=False)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def new_id(self) -> str:

@@ -67,10 +67,13 @@ class Simulator:
         self._listeners: dict[str, _Listener] = {}
         self._stopping: dict[str, threading.Thread] = {}
         for spec in specs:
-            region = Region(name=spec.name, port=spec.port, keystone_url=spec.keystone_url)
+            region = Region(name=spec.name, port=spec.port, keystone_url=spec.keystone_url,
+                            peers=self.regions)
             self.regions[spec.name] = region
+            # region_name: auth_token finds the identity endpoint to validate
+            # tokens at in the catalog; without it, any region's (maybe across a WAN).
             region_auth = dict(auth_conf, www_authenticate_uri=spec.keystone_url,
-                               auth_url=spec.keystone_url)
+                               auth_url=spec.keystone_url, region_name=spec.name)
             app = build_region_app(region, region_auth, simulator=self)
             self._listeners[spec.name] = _Listener(host, spec.port, app, threads,
                                                    f"regionsim-{spec.name}")

@@ -61,7 +61,7 @@ def test_upgrade_brings_an_empty_database_to_head(tmp_path):
     url = f"sqlite:///{tmp_path}/new/kingbird.sqlite"
     assert migration.current_version(url) is None
     migration.upgrade(url)
-    assert migration.current_version(url) == migration.head_revision() == "0001"
+    assert migration.current_version(url) == migration.head_revision()
 
 
 def test_migrations_match_the_models(db_url):

@@ -7,7 +7,7 @@ resource modules exist; the console script, the demo and the tests all call it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -15,15 +15,30 @@ from flask import Flask, g, request
 from oslo_config import cfg
 from sqlalchemy.orm import Session
 
-from kingbird.api import errors, middleware, quota_classes, quotas, versions
+from kingbird.api import (
+    errors,
+    fernet_keys,
+    metrics,
+    middleware,
+    network_interconnect,
+    networks,
+    quota_classes,
+    quotas,
+    sync_jobs,
+    versions,
+)
 from kingbird.api.context import RequestContext
 from kingbird.api.policy import Authoriser
+from kingbird.regions.directory import RegionDirectory
+from kingbird.sync import build_copiers
+from kingbird.sync.base import Copier
 
 LOG = logging.getLogger(__name__)
 
 VERSION = "1.1"
-PUBLIC_PATHS = ("/", "/healthcheck", "/openapi.json")
-RESOURCE_BLUEPRINTS = (quotas.bp, quota_classes.bp)
+PUBLIC_PATHS = ("/", "/healthcheck", "/openapi.json", metrics.PATH)
+RESOURCE_BLUEPRINTS = (quotas.bp, quota_classes.bp, sync_jobs.bp, fernet_keys.bp, metrics.bp,
+                       networks.bp, network_interconnect.bp)
 
 
 @dataclass
@@ -33,7 +48,10 @@ class ApiServices:
     ``db`` opens a transaction (commit on success, rollback on error);
     ``regions`` answers live questions to the regions (quota usage);
     ``wake_engine`` tells an in-process engine there is new work (a no-op when
-    engines are separate processes: they poll the database).
+    engines are separate processes: they poll the database);
+    ``directory`` lists the regions and reaches them with the service's
+    credentials; ``copiers`` (built from it when not given) check that resources
+    to sync exist in their source region.
     """
 
     conf: cfg.ConfigOpts
@@ -42,6 +60,8 @@ class ApiServices:
     wake_engine: Callable[[], None] = field(default=lambda: None)
     version: str = VERSION
     authoriser: Authoriser | None = None
+    directory: RegionDirectory | None = None
+    copiers: Mapping[str, Copier] | None = None
 
 
 def create_flask_app(services: ApiServices) -> Flask:
@@ -49,6 +69,8 @@ def create_flask_app(services: ApiServices) -> Flask:
     app = Flask("kingbird")
     if services.authoriser is None:
         services.authoriser = Authoriser(services.conf)
+    if services.copiers is None and services.directory is not None:
+        services.copiers = build_copiers(services.directory, services.conf.regions.retries)
     app.extensions["kingbird"] = services
     app.register_blueprint(versions.bp)
     for blueprint in RESOURCE_BLUEPRINTS:

@@ -5,16 +5,25 @@
 2. ``BodyLimit``: bodies larger than ``[api] max_request_body_size`` are refused
    with 413 before anything reads them.
 3. ``PublicPaths``: the versions document, the health check and the OpenAPI
-   document need no token; everything else goes through auth_token.
+   document need no token; everything else goes through auth_token, behind
+   ``KeystoneUnavailable``: when Keystone cannot be reached, a token it has not
+   validated before gets a JSON 503 (never a 500), and the next request after
+   Keystone is back works again.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 
+from keystoneauth1 import exceptions as ks_exc
 from keystonemiddleware import auth_token
+
+from kingbird import requestlog
+
+LOG = logging.getLogger(__name__)
 
 WSGIApp = Callable
 
@@ -41,7 +50,8 @@ class RequestId:
             headers.append(("x-openstack-request-id", request_id))
             return start_response(status, headers, exc_info)
 
-        return self.app(environ, _start)
+        with requestlog.bound(request_id):
+            return self.app(environ, _start)
 
 
 class BodyLimit:
@@ -86,7 +96,42 @@ class PublicPaths:
         return self.protected(environ, start_response)
 
 
+_KEYSTONE_DOWN = {"error": {"code": 503, "title": "Service Unavailable",
+                             "message": "the identity service is unavailable, retry later"}}
+
+
+class KeystoneUnavailable:
+    """Turns auth_token's own 503 (plain text) and the connection errors it lets
+    through into Kingbird's JSON 503."""
+
+    def __init__(self, app: WSGIApp):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        replaced = []
+
+        def _start(status, headers, exc_info=None):
+            content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "")
+            if status.startswith("503") and "json" not in content_type:
+                replaced.append(status)
+                return lambda _data: None
+            return start_response(status, headers, exc_info)
+
+        try:
+            body = self.app(environ, _start)
+        except ks_exc.ClientException as exc:
+            LOG.warning("cannot validate a token, Keystone unreachable: %s",
+                        type(exc).__name__)
+            return _json(start_response, "503 Service Unavailable", _KEYSTONE_DOWN)
+        if not replaced:
+            return body
+        if hasattr(body, "close"):
+            body.close()
+        LOG.warning("cannot validate a token, Keystone unreachable")
+        return _json(start_response, "503 Service Unavailable", _KEYSTONE_DOWN)
+
+
 def with_auth_token(app: WSGIApp, conf) -> WSGIApp:
     """auth_token reading its options from ``conf``'s [keystone_authtoken] group."""
-    return auth_token.AuthProtocol(app, {"oslo_config_config": conf,
-                                         "delay_auth_decision": False})
+    return KeystoneUnavailable(auth_token.AuthProtocol(
+        app, {"oslo_config_config": conf, "delay_auth_decision": False}))

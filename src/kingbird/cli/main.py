@@ -12,7 +12,14 @@ from importlib import metadata
 from cliff import app, commandmanager
 
 from kingbird.cli import clientmanager
-from kingbird.cli.v1 import quota, quota_class, sync
+from kingbird.cli.v1 import (
+    network,
+    network_interconnect,
+    network_vip,
+    quota,
+    quota_class,
+    sync,
+)
 
 # The commands, registered from here rather than from entry points, so that
 # ``python -m kingbird.cli.main`` and the installed script see the same set.
@@ -31,6 +38,25 @@ COMMANDS = {
     "sync list": sync.ListSyncJob,
     "sync show": sync.ShowSyncJob,
     "sync delete": sync.DeleteSyncJob,
+    "network create": network.CreateGlobalNetwork,
+    "network list": network.ListGlobalNetwork,
+    "network show": network.ShowGlobalNetwork,
+    "network delete": network.DeleteGlobalNetwork,
+    "network port list": network.ListGlobalNetworkPort,
+    "network port attach": network.AttachGlobalNetworkPort,
+    "network vip create": network_vip.CreateGlobalNetworkVip,
+    "network vip list": network_vip.ListGlobalNetworkVip,
+    "network vip show": network_vip.ShowGlobalNetworkVip,
+    "network vip set": network_vip.SetGlobalNetworkVip,
+    "network vip delete": network_vip.DeleteGlobalNetworkVip,
+    "network rule create": network_interconnect.CreateGlobalSecurityGroupRule,
+    "network rule list": network_interconnect.ListGlobalSecurityGroupRule,
+    "network rule show": network_interconnect.ShowGlobalSecurityGroupRule,
+    "network rule delete": network_interconnect.DeleteGlobalSecurityGroupRule,
+    "network router create": network_interconnect.CreateGlobalRouter,
+    "network router list": network_interconnect.ListGlobalRouter,
+    "network router show": network_interconnect.ShowGlobalRouter,
+    "network router delete": network_interconnect.DeleteGlobalRouter,
 }
 
 # Libraries whose warnings would add lines to a one-line error; heard from -v on.

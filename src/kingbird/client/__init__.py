@@ -25,6 +25,11 @@ from kingbird.client.http import (
     HttpClient,
     ProjectUnknown,
 )
+from kingbird.client.networks import (
+    GlobalNetworkManager,
+    GlobalRouterManager,
+    GlobalSecurityGroupRuleManager,
+)
 from kingbird.client.quota_classes import QuotaClassManager, QuotaClassSet
 from kingbird.client.quotas import QuotaDetail, QuotaManager, QuotaSet, RegionQuota
 from kingbird.client.sync_jobs import RESOURCE_TYPES, SyncEntry, SyncJob, SyncJobManager
@@ -49,11 +54,15 @@ class Client:
         self.quotas = QuotaManager(self.http)
         self.quota_classes = QuotaClassManager(self.http)
         self.sync_jobs = SyncJobManager(self.http)
+        self.global_networks = GlobalNetworkManager(self.http)
+        self.global_sg_rules = GlobalSecurityGroupRuleManager(self.http)
+        self.global_routers = GlobalRouterManager(self.http)
 
 
 __all__ = [
     "Client", "HttpClient", "QuotaManager", "QuotaSet", "QuotaDetail", "RegionQuota",
     "QuotaClassManager", "QuotaClassSet", "SyncJobManager", "SyncJob", "SyncEntry",
-    "RESOURCE_TYPES", "AuthenticationFailed", "ConnectionFailed", "EndpointNotFound",
+    "RESOURCE_TYPES", "GlobalNetworkManager", "GlobalSecurityGroupRuleManager",
+    "GlobalRouterManager", "AuthenticationFailed", "ConnectionFailed", "EndpointNotFound",
     "ProjectUnknown",
 ]

@@ -21,7 +21,8 @@ from kingbird.runtime import build_runtime
 
 def build_wsgi_app(conf):
     runtime = build_runtime(conf)
-    return create_app(ApiServices(conf=conf, db=runtime.db, regions=runtime.quotas))
+    return create_app(ApiServices(conf=conf, db=runtime.db, regions=runtime.quotas,
+                                  directory=runtime.directory))
 
 
 def main(argv: list[str] | None = None) -> int:

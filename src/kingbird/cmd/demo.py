@@ -26,6 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-port", type=int, default=8118, help="Kingbird API port (8118)")
     parser.add_argument("--sync-interval", type=int, default=60,
                         help="seconds between periodic quota syncs (default 60)")
+    parser.add_argument("--allocation", choices=["escrow", "classic"],
+                        help="how global limits are divided among regions "
+                        "([quota] allocation; default escrow)")
+    parser.add_argument("--identity", choices=["single", "star"], default="single",
+                        help="single: one Keystone for every region (default); star: "
+                        "Keystone per region on a replicated PostgreSQL, Fernet keys "
+                        "managed by Kingbird (see kingbird.demo.star)")
+    parser.add_argument("--replica-nodes", type=int, default=1,
+                        help="star: Keystone nodes in each non-master region (default 1)")
     parser.add_argument("--no-engine", action="store_true",
                         help="do not run the engine in this process (run kingbird-engine)")
     parser.add_argument("--ready-file", help="write the stack's URLs and files here as JSON "
@@ -62,16 +71,22 @@ Press Ctrl-C to stop.
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = StackSettings(state_dir=Path(args.state_dir), regions=args.regions,
-                             api_port=args.api_port, sync_interval=args.sync_interval,
-                             engine=not args.no_engine)
+    stack_class, settings_class, extra = Stack, StackSettings, {}
+    if args.identity == "star":
+        from kingbird.demo import star
+
+        stack_class, settings_class = star.StarStack, star.StarSettings
+        extra = {"replica_nodes": args.replica_nodes}
+    settings = settings_class(state_dir=Path(args.state_dir), regions=args.regions,
+                              api_port=args.api_port, sync_interval=args.sync_interval,
+                              engine=not args.no_engine, allocation=args.allocation, **extra)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     logs.setup("INFO", str(settings.state_dir / "kingbird.log"))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     started = time.monotonic()
-    stack = Stack(settings)
+    stack = stack_class(settings)
     try:
         stack.start()
     except Exception as exc:
@@ -86,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             json.dump(summary, fh)
         os.replace(tmp, args.ready_file)
     print(what_to_try(summary), flush=True)
+    if args.identity == "star":
+        print(star.what_to_try(summary), flush=True)
     print(f"(started in {summary['startup_seconds']} s)", flush=True)
     stop.wait()
     print("stopping...", flush=True)

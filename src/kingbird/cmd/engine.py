@@ -1,6 +1,9 @@
 """``kingbird-engine``: run the engine (quota sync, jobs) against the database.
 
-Several engines may run against one database: work is claimed with leases.
+Several engines may run against one database: work is claimed with leases, and
+with ``[coordination] backend_url`` one of them at a time schedules the periodic
+quota sync. With ``[engine] metrics_port`` the engine serves its own Prometheus
+counters there.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 import signal
 import sys
 
-from kingbird import config
+from kingbird import config, metrics
 from kingbird.cmd import logs
 from kingbird.runtime import build_runtime
 
@@ -18,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     logs.setup()
     runtime = build_runtime(conf)
     engine = runtime.build_engine()
+    if conf.engine.metrics_port:
+        metrics.serve(conf.engine.metrics_host, conf.engine.metrics_port)
     signal.signal(signal.SIGTERM, lambda *_: engine.stop())
     signal.signal(signal.SIGINT, lambda *_: engine.stop())
     print(f"kingbird-engine {runtime.engine_id()} started", flush=True)

@@ -6,18 +6,63 @@ the caller opened at the edge (``kingbird.db.session.transaction``), never
 commits, and returns plain dicts, lists and scalars, never ORM rows.
 """
 
+from kingbird.db.global_networks import (
+    attach_port,
+    block_segment,
+    create_global_network,
+    create_vip,
+    delete_global_network,
+    delete_vip,
+    get_global_network,
+    get_vip,
+    list_global_networks,
+    mark_network_deleting,
+    network_ports,
+    network_regions,
+    network_vips,
+    request_network_reconcile,
+    save_network_ports,
+    set_network_status,
+    update_network_region,
+    update_vip,
+)
+from kingbird.db.global_policies import (
+    create_router,
+    create_sg_rule,
+    delete_router,
+    delete_sg_rule,
+    get_router,
+    get_sg_rule,
+    list_routers,
+    list_sg_rules,
+    mark_router_deleting,
+    mark_sg_rule_deleting,
+    routers_through,
+    update_router,
+    update_sg_rule,
+)
 from kingbird.db.jobs import (
     Job,
     JobEntry,
     claim_entries,
     create_job,
     delete_job,
+    find_job,
     finish_entry,
     get_job,
     get_job_entries,
     job_status,
     list_jobs,
+    record_checkpoint,
     renew_lease,
+)
+from kingbird.db.network_leases import (
+    claim_object,
+    due_objects,
+    release_object,
+    renew_object_lease,
+    request_reconcile,
+    set_object_status,
 )
 from kingbird.db.quotas import (
     delete_class,
@@ -27,6 +72,12 @@ from kingbird.db.quotas import (
     projects_with_limits,
     set_class_limits,
     set_project_limits,
+)
+from kingbird.db.region_state import (
+    RegionState,
+    delete_region_states,
+    get_region_states,
+    save_region_states,
 )
 from kingbird.db.sync_status import (
     SyncStatus,
@@ -41,6 +92,7 @@ from kingbird.db.sync_status import (
 __all__ = [
     "Job",
     "JobEntry",
+    "RegionState",
     "SyncStatus",
     "claim_entries",
     "claim_project_sync",
@@ -48,20 +100,50 @@ __all__ = [
     "delete_class",
     "delete_job",
     "delete_project_limits",
+    "delete_region_states",
+    "find_job",
     "finish_entry",
     "get_class_limits",
     "get_job",
     "get_job_entries",
     "get_project_limits",
+    "get_region_states",
     "get_sync_status",
     "job_status",
     "list_jobs",
     "projects_with_limits",
     "projects_with_pending_sync_requests",
+    "record_checkpoint",
     "record_sync_result",
     "renew_lease",
     "renew_project_lease",
     "request_project_sync",
+    "save_region_states",
     "set_class_limits",
     "set_project_limits",
 ]
+
+# Cross-region networking (kept apart from the list above, which other features extend).
+__all__ += [
+    "attach_port", "block_segment", "claim_object", "create_global_network", "create_router",
+    "create_sg_rule", "create_vip", "delete_global_network", "delete_router", "delete_sg_rule",
+    "delete_vip", "due_objects", "get_global_network", "get_router", "get_sg_rule", "get_vip",
+    "list_global_networks", "list_routers", "list_sg_rules", "mark_network_deleting",
+    "mark_router_deleting", "mark_sg_rule_deleting", "network_ports", "network_regions",
+    "network_vips", "release_object", "renew_object_lease", "request_network_reconcile",
+    "request_reconcile", "routers_through", "save_network_ports", "set_network_status",
+    "set_object_status", "update_network_region", "update_router",
+    "update_sg_rule", "update_vip",
+]
+
+# Scale-out: the schedule of periodic quota syncs, retries of sync job entries.
+from kingbird.db.jobs import retry_entry  # noqa: E402
+from kingbird.db.quota_schedule import (  # noqa: E402
+    ClaimedProject,
+    claim_due_projects,
+    release_project,
+    schedule_projects,
+)
+
+__all__ += ["ClaimedProject", "claim_due_projects", "release_project", "retry_entry",
+            "schedule_projects"]

@@ -62,6 +62,7 @@ class JobEntry(TypedDict):
     lease_expires_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    checkpoint: dict[str, Any] | None  # progress in the target, for a takeover
 
 
 _JOB_COLUMNS = [_jobs.c[name] for name in Job.__annotations__]
@@ -127,6 +128,14 @@ def get_job(session: Session, project_id: str, job_id: str) -> Job | None:
     """A job of the project, or None if there is none with that id in this project."""
     row = session.execute(
         sa.select(*_JOB_COLUMNS).where(_jobs.c.id == job_id, _jobs.c.project_id == project_id)
+    ).one_or_none()
+    return None if row is None else _job(row)
+
+
+def find_job(session: Session, job_id: str) -> Job | None:
+    """A job whatever its project (for the engine, which acts for every project)."""
+    row = session.execute(
+        sa.select(*_JOB_COLUMNS).where(_jobs.c.id == job_id)
     ).one_or_none()
     return None if row is None else _job(row)
 
@@ -261,6 +270,25 @@ def renew_lease(session: Session, entry_ids: Iterable[int], owner: str, lease_se
     return sorted(session.execute(sa.select(_entries.c.id).where(owned)).scalars())
 
 
+def record_checkpoint(session: Session, entry_id: int, owner: str,
+                      checkpoint: Mapping[str, Any] | None,
+                      now: dt.datetime | None = None) -> bool:
+    """Record how far ``owner`` got with an entry, if it still holds the lease.
+
+    Engines write it before each change they make in the target region and commit
+    at once, so that whoever resumes the entry knows what may already be there.
+
+    :returns: False (and nothing changes) if the lease was lost.
+    """
+    now = _sql.now_utc(now)
+    return bool(session.execute(
+        sa.update(_entries)
+        .where(_entries.c.id == entry_id, _entries.c.lease_owner == owner,
+               _entries.c.status == "IN_PROGRESS")
+        .values(checkpoint=None if checkpoint is None else dict(checkpoint), updated_at=now)
+    ).rowcount)
+
+
 def finish_entry(session: Session, entry_id: int, owner: str, status: str,
                  error: str | None = None, now: dt.datetime | None = None) -> bool:
     """Record the outcome of an entry, if ``owner`` still holds its lease, and
@@ -303,6 +331,25 @@ def finish_entry(session: Session, entry_id: int, owner: str, status: str,
         .values(status=job_status(statuses), updated_at=now)
     )
     return True
+
+
+def retry_entry(session: Session, entry_id: int, owner: str, error: str, delay: float,
+                now: dt.datetime | None = None) -> bool:
+    """Put back an entry that failed for a transient reason (a region down, timing
+    out, answering 5xx), if ``owner`` still holds its lease: any engine claims it
+    again once ``delay`` seconds have passed. Until then it stays IN_PROGRESS with
+    the reason in ``error``, so the user sees why it waits.
+
+    :returns: False (and nothing changes) if the lease was lost.
+    """
+    now = _sql.now_utc(now)
+    return bool(session.execute(
+        sa.update(_entries)
+        .where(_entries.c.id == entry_id, _entries.c.lease_owner == owner,
+               _entries.c.status == "IN_PROGRESS")
+        .values(lease_owner=None, lease_expires_at=now + dt.timedelta(seconds=delay),
+                error=error, updated_at=now)
+    ).rowcount)
 
 
 def job_status(entry_statuses: Iterable[str]) -> str:

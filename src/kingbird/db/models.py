@@ -32,6 +32,8 @@ SYNC_OUTCOMES = ("SUCCESS", "FAILURE", "IN_PROGRESS")
 JOB_STATUSES = ("IN_PROGRESS", "SUCCESS", "FAILURE")
 ENTRY_STATUSES = ("QUEUED", "IN_PROGRESS", "SUCCESS", "FAILURE")
 RESOURCE_TYPES = ("keypair", "flavor", "image", "security_group")
+FERNET_KEY_STATES = ("staged", "primary", "secondary")
+FERNET_ROTATION_STATUSES = ("distributing", "promoted")
 
 
 def utcnow() -> dt.datetime:
@@ -165,3 +167,100 @@ class SyncJobEntry(TimestampMixin, Base):
     attempts: Mapped[int] = mapped_column(default=0)
     lease_owner: Mapped[str | None] = mapped_column(sa.String(255))
     lease_expires_at: Mapped[dt.datetime | None]
+    # What the engine already did in the target region (e.g. the id of an image it
+    # created there), written before each write, so that an engine taking the
+    # entry over resumes instead of doing the work twice.
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+
+class RegionQuotaState(TimestampMixin, Base):
+    """What the escrow allocation last saw of one project in one region: usage and
+    limits per quota key (the limits stay reserved to the region while it cannot
+    be reached) and the demand estimate per key (units per second at
+    ``observed_at``)."""
+
+    __tablename__ = "region_quota_state"
+
+    project_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    region: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    observed_at: Mapped[dt.datetime]
+    usage: Mapped[dict[str, int]] = mapped_column(sa.JSON)
+    limits: Mapped[dict[str, int]] = mapped_column(sa.JSON)
+    demand: Mapped[dict[str, float]] = mapped_column(sa.JSON)
+
+
+class FernetKeySet(TimestampMixin, Base):
+    """The one Fernet key set Kingbird distributes (a single row, ``id`` 1).
+
+    ``version`` grows with every change of the repository contents; agents
+    report the version they hold. Updating this row first also serialises
+    every change of the key set (it is the lock of ``kingbird.db.fernet``).
+    """
+
+    __tablename__ = "fernet_key_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int]
+    published_at: Mapped[dt.datetime | None]
+
+
+class FernetKey(TimestampMixin, Base):
+    """One Fernet key, its material encrypted with the master key."""
+
+    __tablename__ = "fernet_keys"
+    __table_args__ = (
+        sa.CheckConstraint(_in("state", FERNET_KEY_STATES), name="state"),
+        sa.UniqueConstraint("number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int | None]  # file name in the repository; None while staged
+    state: Mapped[str] = mapped_column(sa.String(16))
+    material: Mapped[str] = mapped_column(sa.Text)
+    staged_version: Mapped[int]
+    demoted_version: Mapped[int | None]
+    promoted_at: Mapped[dt.datetime | None]
+    demoted_at: Mapped[dt.datetime | None]
+    retire_after: Mapped[dt.datetime | None]
+
+
+class FernetNode(TimestampMixin, Base):
+    """A Keystone node as its ``kingbird-keystone-agent`` last reported it."""
+
+    __tablename__ = "fernet_nodes"
+
+    name: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    region: Mapped[str] = mapped_column(sa.String(255))
+    keystone_url: Mapped[str | None] = mapped_column(sa.String(1024))
+    version: Mapped[int | None]
+    version_confirmed_at: Mapped[dt.datetime | None]
+    last_contact_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    agent: Mapped[str | None] = mapped_column(sa.String(255))
+    probe: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+
+class FernetRotation(TimestampMixin, Base):
+    """A requested rotation: its staged key, and when it was promoted."""
+
+    __tablename__ = "fernet_rotations"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", FERNET_ROTATION_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    key_id: Mapped[int]
+    staged_version: Mapped[int]
+    promoted_version: Mapped[int | None]
+    number: Mapped[int | None]
+    requested_by: Mapped[str | None] = mapped_column(sa.String(64))
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    promoted_at: Mapped[dt.datetime | None]
+
+
+# The cross-region networking tables live in a module of their own; importing it
+# here puts them in ``Base.metadata`` wherever the models are loaded.
+from kingbird.db import network_models  # noqa: E402,F401
+# So do the disaster recovery tables.
+from kingbird.db import dr_models  # noqa: E402,F401

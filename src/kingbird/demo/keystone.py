@@ -74,6 +74,12 @@ class KeystoneNode:
     :param cache: Keystone's in-memory cache (faster; per process).
     :param cache_dir: template cache; None means :func:`default_cache_dir`.
     :param start_timeout: seconds ``start`` waits for ``GET /v3`` to answer.
+    :param read_only_master: the database is a read-only replica (a streaming
+        standby) of the one the Keystone at this identity URL writes: the node
+        neither bootstraps the database nor registers its endpoint (both
+        write), and it refuses API writes with a 403 naming this URL.
+    :param config_overrides: keystone.conf options set last (section -> option
+        -> value), e.g. ``{"token": {"caching": "false"}}``.
     """
 
     def __init__(self, state_dir: Path, host: str = "127.0.0.1", port: int | None = None,
@@ -82,7 +88,9 @@ class KeystoneNode:
                  fernet_key_repository: Path | None = None, token_expiration: int = 3600,
                  region: str = "RegionOne", *, credential_key_repository: Path | None = None,
                  threads: int | None = None, cache: bool = True,
-                 cache_dir: Path | None = None, start_timeout: float = 60.0):
+                 cache_dir: Path | None = None, start_timeout: float = 60.0,
+                 read_only_master: str | None = None,
+                 config_overrides: dict[str, dict[str, object]] | None = None):
         self.state_dir = Path(state_dir).resolve()
         self.host = host
         self.port = port
@@ -100,6 +108,8 @@ class KeystoneNode:
         self.cache = cache
         self.cache_dir = Path(cache_dir).resolve() if cache_dir else default_cache_dir()
         self.start_timeout = start_timeout
+        self.read_only_master = read_only_master
+        self.config_overrides = config_overrides
         self.config_path = self.state_dir / CONFIG_FILE_NAME
         self.log_path = self.state_dir / "keystone.log"
         self.server_log_path = self.state_dir / "keystone-server.log"
@@ -170,7 +180,7 @@ class KeystoneNode:
             if not self._sqlite_file.exists():
                 copy_file(ensure_template(self.admin_password, self.cache_dir),
                           self._sqlite_file)
-        else:
+        elif not self.read_only_master:
             marker = self.state_dir / "bootstrapped"
             fingerprint = hashlib.sha256(self.database_url.encode()).hexdigest()
             if not marker.is_file() or marker.read_text().strip() != fingerprint:
@@ -181,7 +191,8 @@ class KeystoneNode:
             database_url=self.database_url, fernet_keys=self.fernet_key_repository,
             receipt_keys=self.receipt_key_repository,
             credential_keys=self.credential_key_repository, log_file=self.log_path,
-            token_expiration=self.token_expiration, cache=self.cache))
+            token_expiration=self.token_expiration, cache=self.cache,
+            overrides=self.config_overrides))
         os.chmod(self.config_path, 0o600)  # may hold a database password
 
     def start(self) -> KeystoneNode:
@@ -204,13 +215,16 @@ class KeystoneNode:
                "--config-dir", str(self.state_dir), "--config-file", CONFIG_FILE_NAME,
                "--host", self.host, "--port", str(self.port or 0),
                "--port-file", str(port_file), "--threads", str(self.threads)]
+        if self.read_only_master:
+            cmd += ["--read-only-master", self.read_only_master, "--site", self.region]
         with open(self.server_log_path, "ab") as log:
             self._process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                              stdin=subprocess.DEVNULL, cwd=self.state_dir,
                                              env=child_env(self.cache_dir))
         try:
             self._wait_until_answering(port_file)
-            self._register_endpoint()
+            if not self.read_only_master:
+                self._register_endpoint()
         except Exception as exc:
             self.stop()
             if isinstance(exc, KeystoneLaunchError):

@@ -38,6 +38,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="Worker threads. Keep 1 with SQLite: it takes one writer "
                              "at a time and Keystone answers 500 'database is locked' "
                              "under concurrent writes.")
+    parser.add_argument("--read-only-master", metavar="URL",
+                        help="The database is a read-only replica: refuse writes with a "
+                             "403 naming this master identity URL "
+                             "(kingbird.identity.readonly).")
+    parser.add_argument("--site", default="", help="Name of this node in that message.")
     return parser.parse_args(argv)
 
 
@@ -100,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     from cheroot import wsgi as cheroot_wsgi
 
     app = _load_application(os.path.abspath(args.config_dir), args.config_file)
+    if args.read_only_master:
+        from kingbird.identity import readonly
+
+        readonly.tolerate_read_only_login_bookkeeping()
+        app = readonly.ReadOnlyGuard(app, args.read_only_master, args.site)
     port = args.port or _free_port(args.host)
     server = cheroot_wsgi.Server((args.host, port), app, numthreads=args.threads,
                                  server_name="kingbird-keystone")

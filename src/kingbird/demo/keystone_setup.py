@@ -67,11 +67,13 @@ def _ini_value(value: object) -> str:
 
 def render_config(*, database_url: str, fernet_keys: Path, receipt_keys: Path,
                   credential_keys: Path, log_file: Path, token_expiration: int = 3600,
-                  cache: bool = True) -> str:
+                  cache: bool = True,
+                  overrides: dict[str, dict[str, object]] | None = None) -> str:
     """The text of a keystone.conf whose every path is one of the arguments.
 
     All three key repositories are set explicitly: a missing
     ``[fernet_receipts]`` makes Keystone fall back to ``/etc/keystone/``.
+    ``overrides`` (section -> option -> value) are applied last.
     """
     sections: dict[str, dict[str, object]] = {
         "DEFAULT": {"log_file": log_file, "use_stderr": "false", "debug": "false"},
@@ -91,6 +93,8 @@ def render_config(*, database_url: str, fernet_keys: Path, receipt_keys: Path,
     if sqlite_path(database_url) is not None:
         # Losing the last commits only matters on an OS crash, not a killed process.
         sections["database"]["sqlite_synchronous"] = "false"
+    for name, options in (overrides or {}).items():
+        sections.setdefault(name, {}).update(options)
     lines = []
     for name, options in sections.items():
         lines.append(f"[{name}]")

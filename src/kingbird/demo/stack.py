@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -36,6 +37,7 @@ class StackSettings:
     api_port: int = 8118
     sync_interval: int = 60
     engine: bool = True
+    allocation: str | None = None  # [quota] allocation; None: the configuration default
 
 
 @dataclass
@@ -71,9 +73,10 @@ class StackState:
 
 
 def _is_free(port: int) -> bool:
-    import socket
-
+    """Nobody listens on ``port`` (connections of a previous run in TIME_WAIT are fine:
+    our servers bind with SO_REUSEADDR too)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -88,6 +91,11 @@ def openrc(auth_url: str, user: str, password: str, project: str, region: str) -
         "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
         "OS_REGION_NAME": region, "OS_INTERFACE": "public",
     }.items())
+
+
+def demo_tunnel_endpoints(regions: list[str]) -> str:
+    """``[networking] tunnel_endpoints`` of the demo: 192.0.2.1, .2, ... by region."""
+    return ",".join(f"{region}:192.0.2.{index}" for index, region in enumerate(regions, 1))
 
 
 def clouds_yaml(auth_url: str, clouds: dict[str, tuple[str, str, str]], region: str) -> str:
@@ -186,9 +194,15 @@ bind_port = {self.settings.api_port}
 
 [quota]
 sync_interval = {self.settings.sync_interval}
+{f"allocation = {self.settings.allocation}" if self.settings.allocation else ""}
 
 [engine]
 poll_interval = 0.5
+
+[networking]
+# Documentation addresses: the demo has no real hypervisors behind them.
+tunnel_endpoints = {demo_tunnel_endpoints(self.region_names)}
+poll_interval = 2
 
 [keystone_authtoken]
 www_authenticate_uri = {self.keystone.auth_url}
@@ -234,7 +248,8 @@ www_authenticate_uri = {self.keystone.auth_url}
             self.engine.start()
             wake = self.engine.wake
         app = create_app(ApiServices(conf=conf, db=self.runtime.db,
-                                     regions=self.runtime.quotas, wake_engine=wake))
+                                     regions=self.runtime.quotas, wake_engine=wake,
+                                     directory=self.runtime.directory))
         self.api_server = ApiServer(app, conf.api.bind_host, conf.api.bind_port,
                                     conf.api.threads)
         self.api_server.start()

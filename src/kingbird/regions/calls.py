@@ -15,6 +15,7 @@ from typing import TypeVar
 from keystoneauth1 import exceptions as ks_exc
 from openstack import exceptions as sdk_exc
 
+from kingbird import metrics
 from kingbird.exceptions import RegionError
 
 LOG = logging.getLogger(__name__)
@@ -40,25 +41,36 @@ def classify(exc: Exception) -> tuple[bool, str]:
     raise exc
 
 
+class RegionTimeout(RegionError):
+    """The region did not answer within the call's timeout, retries included."""
+
+
 def call(region: str, what: str, func: Callable[[], T], retries: int = 2,
          backoff: float = 0.2, deadline: float | None = None) -> T:
     """Run ``func``; retry transient failures with exponential backoff.
 
+    :raises RegionTimeout: the last attempt timed out.
     :raises RegionError: the last failure, with ``transient`` set accordingly.
     """
     attempt = 0
     while True:
+        started = time.monotonic()
         try:
-            return func()
+            result = func()
         except Exception as exc:  # classify() re-raises what is not a call failure
+            metrics.observe_region_call(region, time.monotonic() - started, exc)
             transient, reason = classify(exc)
             pause = backoff * 2**attempt
             out_of_time = deadline is not None and time.monotonic() + pause > deadline
             if not transient or attempt >= retries or out_of_time:
-                raise RegionError(region, f"{what}: {reason}", transient=transient) from exc
+                error = RegionTimeout if isinstance(exc, ks_exc.ConnectTimeout) else RegionError
+                raise error(region, f"{what}: {reason}", transient=transient) from exc
             LOG.info("%s %s failed (%s), retry %d", region, what, reason, attempt + 1)
             time.sleep(pause)
             attempt += 1
+        else:
+            metrics.observe_region_call(region, time.monotonic() - started, None)
+            return result
 
 
 def checked(response, region: str, what: str):

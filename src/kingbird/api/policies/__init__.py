@@ -6,8 +6,9 @@ and ``oslopolicy-sample-generator`` both see it.
 
 import itertools
 
-from kingbird.api.policies import base, quotas
+from kingbird.api.policies import base, fernet, networks, quotas, sync
 
 
 def list_rules():
-    return list(itertools.chain(base.list_rules(), quotas.list_rules()))
+    return list(itertools.chain(base.list_rules(), quotas.list_rules(), sync.list_rules(),
+                                fernet.list_rules(), networks.list_rules()))

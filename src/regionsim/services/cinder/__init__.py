@@ -7,9 +7,11 @@ Routes live in one module per resource; importing them registers them on
 from regionsim.services.cinder import (  # noqa: F401  (registers the routes)
     backups,
     quotas_api,
+    replicas,
     replication,
     sim,
     snapshots,
+    transfers,
     types,
     versions,
     volume_actions,

@@ -8,6 +8,10 @@ backup's fields, its content digest and size. ``import_record`` in any region
 of the simulator recreates the backup (same id, importer's project) so it can
 be restored there: the data "lives in the backup store" as it would in a
 Swift or Ceph backup repository shared between regions.
+
+Like Cinder's chunked drivers, an incremental backup writes only the blocks that
+changed since its parent (see ``content``); how many bytes a backup wrote is
+shown by the simulator-only ``GET /volume/_sim/backups/{id}``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import json
 
 from flask import request
 
-from regionsim.services.cinder import quota
+from regionsim.services.cinder import content, quota
 from regionsim.services.cinder.common import (
     AZ,
     at_least,
@@ -43,7 +47,7 @@ BACKUP_SERVICE = "cinder.backup.drivers.swift.SwiftBackupDriver"
 RECORD_FORMAT = "regionsim-backup-record/1"
 _RECORD_FIELDS = ("id", "name", "description", "size", "volume_id", "snapshot_id",
                   "parent_id", "container", "object_count", "metadata", "content_digest",
-                  "content_size", "bootable", "image_metadata")
+                  "content_size", "bootable", "image_metadata", "stored_bytes")
 
 
 def find_backup(backup_id: str) -> dict:
@@ -108,6 +112,9 @@ def create_backup():
             "parent_id": parent["id"] if parent else None, "children": set(),
             "content_digest": source["content_digest"], "content_size": source["content_size"],
             "bootable": volume["bootable"], "image_metadata": volume["image_metadata"],
+            "stored_bytes": content.changed_bytes(
+                (source["content_digest"], source["content_size"]),
+                (parent["content_digest"], parent["content_size"]) if parent else None),
         }
         _add(cinder, backup)
         return json_response({"backup": backup_summary(backup)}, 202)
@@ -116,8 +123,10 @@ def create_backup():
 def _listed() -> list[dict]:
     cinder = state()
     volume_id = request.args.get("volume_id")
+    name = request.args.get("name")
     items = [b for b in listing_pool(cinder.backups_by_project, cinder.backups)
-             if volume_id is None or b["volume_id"] == volume_id]
+             if (volume_id is None or b["volume_id"] == volume_id)
+             and (name is None or b["name"] == name)]
     items.sort(key=lambda b: (b["created_at"], b["id"]), reverse=True)
     return paginate(items)
 
@@ -186,6 +195,7 @@ def restore_backup(backup_id: str):
         volume["bootable"] = backup["bootable"]
         volume["image_metadata"] = backup["image_metadata"]
         volume["updated_at"] = now()
+        cinder.replicate(volume)
         return json_response({"restore": {"backup_id": backup_id, "volume_id": volume["id"],
                                           "volume_name": volume["name"]}}, 202)
 

@@ -9,6 +9,9 @@ which its replicated volumes show ``failed-over``; failing back uses
 ``backend_id: "default"``. The simulator serves exactly that for its single
 backend ``regionsim@lvmdriver-1``.
 
+Replication to the other regions of the simulator, and managing a replica
+there, are in ``replicas``.
+
 For a per-volume failover, which a multi-region control plane wants without
 failing a whole backend over, it also serves the admin volume actions
 ``os-promote-replica`` (status ``failed-over``) and ``os-reenable-replica``
@@ -19,6 +22,7 @@ type does not replicate, as Cinder did.
 
 from __future__ import annotations
 
+from regionsim.services.cinder import replicas
 from regionsim.services.cinder.common import (
     AZ,
     BACKEND_HOST,
@@ -42,9 +46,15 @@ def _require_replicated(volume: dict) -> None:
 
 
 def promote(cinder, volume: dict, spec) -> None:
-    """Make this volume's replica the primary: ``replication_status`` becomes failed-over."""
+    """Make this volume's replica the primary: ``replication_status`` becomes failed-over.
+
+    A managed replica of another region's volume (see ``replicas``) takes the
+    last replicated data and stops being a replication target.
+    """
     require_admin(_RULE.format("promote_replica"))
     _require_replicated(volume)
+    if volume.get("replica_of"):
+        replicas.promote_replica(cinder, volume)
     volume["replication_status"] = "failed-over"
     volume["updated_at"] = now()
 
@@ -53,8 +63,12 @@ def reenable(cinder, volume: dict, spec) -> None:
     """Resume replicating a promoted volume: ``replication_status`` is enabled again."""
     require_admin(_RULE.format("reenable_replica"))
     _require_replicated(volume)
+    if volume.get("replica_of"):
+        raise bad_request(f"Invalid volume: volume {volume['id']} is a replication target; "
+                          "promote it first")
     volume["replication_status"] = "enabled"
     volume["updated_at"] = now()
+    cinder.replicate(volume)
 
 
 def _failover(spec: dict):

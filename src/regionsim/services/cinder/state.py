@@ -10,9 +10,10 @@ holding it).
 from __future__ import annotations
 
 import hashlib
+import threading
 
 from regionsim.region import Region
-from regionsim.services.cinder import quota
+from regionsim.services.cinder import content, quota, replicas
 from regionsim.services.cinder.common import (
     AZ,
     BACKEND_HOST,
@@ -52,6 +53,10 @@ class State:
         self.backups: dict[str, dict] = {}
         self.backups_by_project: dict[str, dict[str, dict]] = {}
         self.active_backend_id: str | None = None
+        # Replica LUNs of other regions' volumes on this region's backend, by name.
+        self.replicas: dict[str, dict] = {}
+        self.replica_lock = threading.Lock()
+        self.transfers: dict[str, dict] = {}
 
     # -- volume types and quota ------------------------------------------------
 
@@ -104,11 +109,12 @@ class State:
                       description: str | None = None, metadata: dict | None = None,
                       content: tuple[str, int] = (EMPTY_DIGEST, 0),
                       bootable: bool = False, source: dict | None = None,
-                      az: str | None = None) -> dict:
+                      az: str | None = None, replica_of: str | None = None) -> dict:
         """Reserve quota and record an ``available`` volume.
 
         ``source`` may hold ``snapshot_id``, ``source_volid``, ``image_id`` and
-        ``volume_image_metadata`` of what the volume was made from.
+        ``volume_image_metadata`` of what the volume was made from;
+        ``replica_of`` names the replica LUN a managed volume is (see ``replicas``).
         """
         volume_type = self.type_named(type_name)
         if volume_type is None:
@@ -133,9 +139,13 @@ class State:
             "replication_status": "enabled" if replicated(volume_type) else "disabled",
             "content_digest": content[0], "content_size": content[1],
             "snapshot_ids": set(), "backup_ids": set(), "host": f"{BACKEND_HOST}#lvmdriver-1",
+            "replica_of": replica_of,
         }
+        if replica_of is not None:
+            volume["replication_status"] = "inactive"
         self.volumes[volume["id"]] = volume
         self.volumes_by_project.setdefault(project_id, {})[volume["id"]] = volume
+        self.replicate(volume)
         return volume
 
     def delete_volume(self, volume: dict, cascade: bool = False) -> None:
@@ -149,6 +159,7 @@ class State:
                 "from snapshots after volume transfer.")
         for snapshot_id in list(volume["snapshot_ids"]):
             self.delete_snapshot(self.snapshots[snapshot_id])
+        replicas.retract(self, volume)
         self.volumes.pop(volume["id"], None)
         self.volumes_by_project.get(volume["project_id"], {}).pop(volume["id"], None)
         self.quotas.remove_usage(volume["project_id"],
@@ -165,11 +176,17 @@ class State:
                      "volumes", grow)
         volume["size"] = new_size
         volume["updated_at"] = now()
+        self.replicate(volume)
 
     def set_content(self, volume: dict, data: bytes) -> None:
         """Make ``data`` the bytes the volume holds (the simulator's content route)."""
-        volume["content_digest"] = hashlib.sha256(data).hexdigest()
+        volume["content_digest"] = content.remember(data)
         volume["content_size"] = len(data)
+        self.replicate(volume)
+
+    def replicate(self, volume: dict) -> None:
+        """Copy a replicating volume's current data to the other regions' backends."""
+        replicas.push(self, volume)
 
     # -- snapshots -------------------------------------------------------------
 

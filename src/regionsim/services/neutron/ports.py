@@ -220,6 +220,14 @@ def create_for_server(st, project: str, network_id: str, device_id: str,
     return new_port(st, project, net, body, caller)
 
 
+def bind_existing(st, port: dict, device_id: str) -> dict:
+    """Bind a port to a server (``device_id``), or unbind it (empty ``device_id``)."""
+    body = {"device_id": device_id, "device_owner": "compute:nova" if device_id else "",
+            "binding:host_id": f"{st.region.name.lower()}-compute" if device_id else ""}
+    caller = web.Caller(user_id="", project_id=port["project_id"], roles=frozenset({"admin"}))
+    return update_port(st, caller, port, body)
+
+
 def update_port(st, caller, port: dict, body: dict) -> dict:
     if "network_id" in body:
         raise BadRequest("Cannot update read-only attribute network_id")

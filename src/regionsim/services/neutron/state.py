@@ -95,6 +95,20 @@ class State:
             raise KeyError(network_id)
         return port_ops.create_for_server(self, project_id, network_id, device_id, fixed_ip)
 
+    def get_port(self, port_id: str) -> dict | None:
+        """The internal record of a port (Nova's ``networks: [{"port": id}]``)."""
+        return self.ports.get(port_id)
+
+    def bind_port(self, port_id: str, device_id: str) -> dict:
+        """Plug an existing port into server ``device_id`` on this region's compute host."""
+        return port_ops.bind_existing(self, self.ports.rows[port_id], device_id)
+
+    def unbind_port(self, port_id: str) -> None:
+        """Unplug a port a server was given at boot: it outlives the server, as in Nova."""
+        port = self.ports.get(port_id)
+        if port is not None:
+            port_ops.bind_existing(self, port, "")
+
     def delete_ports_of_device(self, device_id: str) -> None:
         """Delete the ports Nova created for a server that is going away."""
         for port_id in list(self.ports_by_device.get(device_id, ())):

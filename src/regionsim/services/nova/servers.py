@@ -71,8 +71,20 @@ def _available_networks(nova, project_id: str) -> list[dict]:
     return list(lister(project_id)) if lister is not None else []
 
 
-def _requested_networks(nova, spec: dict, project_id: str) -> list[tuple[str, str | None]]:
-    """``[(network_id, fixed_ip)]`` for the ports to create."""
+def _requested_port(nova, port_id, project_id: str) -> tuple[str, None, str]:
+    """A port given by id: the caller's (or any, for an admin) and not plugged in yet."""
+    port = nova.neutron().get_port(str(port_id))
+    if port is None or (port["project_id"] != project_id and not caller().is_admin):
+        raise bad_request(f"Port {port_id} could not be found.")
+    if port["device_id"]:
+        raise conflict(f"Port {port_id} is still in use.")
+    return port["network_id"], None, port["id"]
+
+
+def _requested_networks(nova, spec: dict,
+                        project_id: str) -> list[tuple[str, str | None, str | None]]:
+    """``[(network_id, fixed_ip, port_id)]``: ports to create (``port_id`` None) or
+    to plug in (given as ``{"port": id}``)."""
     networks = spec.get("networks")
     if networks is None:
         if at_least(37):
@@ -89,7 +101,7 @@ def _requested_networks(nova, spec: dict, project_id: str) -> list[tuple[str, st
         if not found and networks == "auto":
             raise bad_request(f"Unable to automatically allocate a network for project "
                               f"{project_id}")
-        return [(found[0]["id"], None)] if found else []
+        return [(found[0]["id"], None, None)] if found else []
     if networks == "none":
         if not at_least(37):
             raise bad_request("Invalid input for field/attribute networks. Value: none.")
@@ -100,6 +112,9 @@ def _requested_networks(nova, spec: dict, project_id: str) -> list[tuple[str, st
     neutron = nova.neutron()
     is_admin = caller().is_admin
     for entry in networks:
+        if isinstance(entry, dict) and entry.get("port"):
+            wanted.append(_requested_port(nova, entry["port"], project_id))
+            continue
         if not isinstance(entry, dict) or "uuid" not in entry:
             raise bad_request("Bad networks format: network uuid is not in proper format "
                               f"({entry})")
@@ -107,7 +122,10 @@ def _requested_networks(nova, spec: dict, project_id: str) -> list[tuple[str, st
         if network is None or not (network.get("shared") or is_admin
                                    or network.get("project_id") == project_id):
             raise bad_request(f"Network {entry['uuid']} could not be found.")
-        wanted.append((entry["uuid"], entry.get("fixed_ip")))
+        wanted.append((entry["uuid"], entry.get("fixed_ip"), None))
+    ports = [port for _, _, port in wanted if port]
+    if len(ports) != len(set(ports)):
+        raise bad_request("Network duplicate port found.")
     return wanted
 
 
@@ -164,26 +182,41 @@ def _new_server(nova, spec: dict, flavor: dict, image_id: str, index: int, count
         "hostname": name.lower().replace(" ", "-").replace("_", "-")[:63],
         "reservation_id": reservation_id, "launch_index": index,
         "root_device_name": "/dev/vda", "user_data": spec.get("user_data"),
-        "ports": False, "volumes": [], "fault": None,
+        "ports": False, "preserved_ports": [], "volumes": [], "fault": None,
     }
 
 
-def _plug_ports(nova, server: dict, networks: list[tuple[str, str | None]]) -> None:
+def _release_ports(neutron, server: dict) -> None:
+    """Unplug the ports the server was given; delete those Nova made for it."""
+    for port_id in server["preserved_ports"]:
+        neutron.unbind_port(port_id)
+    server["preserved_ports"] = []
+    neutron.delete_ports_of_device(server["id"])
+
+
+def _plug_ports(nova, server: dict,
+                networks: list[tuple[str, str | None, str | None]]) -> None:
     from regionsim.services import neutron as neutron_module
 
     neutron = nova.neutron()
-    for network_id, fixed_ip in networks:
+    for network_id, fixed_ip, port_id in networks:
+        if port_id is not None:
+            # A port the user made: plugged in, and kept when the server goes.
+            neutron.bind_port(port_id, server["id"])
+            server["preserved_ports"].append(port_id)
+            server["ports"] = True
+            continue
         try:
             neutron.create_port_for_server(server["project_id"], network_id, server["id"],
                                            fixed_ip)
         except neutron_module.OverQuota:
-            neutron.delete_ports_of_device(server["id"])
+            _release_ports(neutron, server)
             raise forbidden("Maximum number of ports exceeded") from None
         except neutron_module.NoFreeIP:
             fail_build(server, "Failed to allocate the network(s), not rescheduling.")
             return
         except KeyError:
-            neutron.delete_ports_of_device(server["id"])
+            _release_ports(neutron, server)
             raise bad_request(f"Network {network_id} could not be found.") from None
         server["ports"] = True
 
@@ -230,6 +263,10 @@ def create_server():
             count = min_count
             _check_quota(nova, who.project_id, flavor, count, metadata)
         networks = _requested_networks(nova, spec, who.project_id)
+        if count > 1 and any(port for _, _, port in networks):
+            raise bad_request("Unable to launch multiple instances with a single configured "
+                              "port ID. Please launch your instance one by one with "
+                              "different ports.")
         if count > 1 and plan.boot_volume and plan.boot_volume.get("volume_id"):
             raise bad_request("Cannot attach one or more volumes to multiple instances")
         reservation_id = "r-" + uuid.uuid4().hex[:8]
@@ -322,8 +359,9 @@ def update_server(server_id: str):
 
 
 def _teardown(nova, server: dict) -> None:
-    """Free what a server holds: ports, volume attachments, quota."""
-    nova.neutron().delete_ports_of_device(server["id"])
+    """Free what a server holds: ports (those it was given are only unplugged),
+    volume attachments, quota."""
+    _release_ports(nova.neutron(), server)
     cinder = nova.cinder()
     for volume in server["volumes"]:
         cinder.detach(volume["volume_id"], server["id"])

@@ -1,0 +1,355 @@
+"""The star identity topology on one machine: ``kingbird-demo --identity star``.
+
+What the user guide's "Distributed KeyStone service with Fernet token + Async
+replication (star-mode)" describes, for real:
+
+- a PostgreSQL primary holds the identity database at the master site (the
+  first region) and a streaming standby replicates it into every other region;
+- Keystone A serves the master region from the primary (reads and writes);
+  each other region has its own Keystone on its standby, read-only (writes are
+  refused with a 403 naming the master, :mod:`kingbird.identity.readonly`);
+- each region's regionsim services validate tokens with their own region's
+  Keystone, so no validation crosses sites;
+- Kingbird holds the Fernet keys (taken over from Keystone A's repository on
+  first start) and a ``kingbird-keystone-agent`` beside every Keystone keeps
+  that node's repository in step.
+
+Every Keystone runs with token caching off, so that each validation really
+decrypts the token with the node's keys, and replicas with revocation caching
+off, so that revocations written at the master are seen at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from kingbird.demo.keystone import KeystoneNode
+from kingbird.demo.pgcluster import PgCluster, PgInstance
+from kingbird.demo.stack import SERVICE_PROJECT, Stack, StackSettings
+from kingbird.identity import repository
+
+AGENT_USER = "keystone-agent"
+AGENT_ROLE = "service"
+KEYSTONE_DATABASE = "keystone"
+
+
+@dataclass
+class StarSettings(StackSettings):
+    """The demo's settings plus the star's own."""
+
+    regions: int = 2
+    replica_nodes: int = 1  # Keystone nodes per replica region (the guide: 2 or more)
+    regionsim: bool = True
+    agent_interval: float = 2.0
+    node_timeout: int = 15
+    token_expiration: int = 3600
+    allow_expired_window: int = 172800
+    retention_margin: int = 60
+
+
+def node_name(region: str, index: int = 0) -> str:
+    """``keystone-RegionTwo``, then ``keystone-RegionTwo-2``..."""
+    return f"keystone-{region}" + (f"-{index + 1}" if index else "")
+
+
+class StarStack(Stack):
+    """The demo stack with the star identity topology (see the module docstring).
+
+    ``nodes`` holds every Keystone by node name (``self.keystone`` is the
+    master's); tests stop and start parts through the methods at the end.
+    """
+
+    def __init__(self, settings: StarSettings):
+        super().__init__(settings)
+        self.settings: StarSettings = settings
+        self.master_region = self.region_names[0]
+        self.replica_regions = self.region_names[1:]
+        self.cluster: PgCluster | None = None
+        self.nodes: dict[str, KeystoneNode] = {}
+        self.agents: dict[str, subprocess.Popen] = {}
+
+    # -- identity databases and Keystone nodes ---------------------------------------
+
+    def _keystone_overrides(self, replica: bool) -> dict[str, dict[str, object]]:
+        overrides: dict[str, dict[str, object]] = {"token": {
+            "caching": "false", "allow_expired_window": self.settings.allow_expired_window}}
+        if replica:
+            overrides["revoke"] = {"caching": "false"}
+        return overrides
+
+    def _node_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.state.port(name)}/v3"
+
+    def start_keystone(self) -> None:
+        """The primary database and Keystone A (the master region's)."""
+        self.cluster = PgCluster(self.state_dir / "postgresql", self.state.port("pg-primary"))
+        self.cluster.start_primary()
+        url = self.cluster.create_database(KEYSTONE_DATABASE)
+        name = node_name(self.master_region)
+        self.keystone = KeystoneNode(
+            self.state_dir / "keystone", port=self.state.port(name), database_url=url,
+            region=self.master_region, token_expiration=self.settings.token_expiration,
+            config_overrides=self._keystone_overrides(replica=False))
+        self.nodes[name] = self.keystone
+        self.keystone.start()
+
+    def provision_identity(self) -> None:
+        super().provision_identity()
+        prov = self.keystone.provisioner()
+        prov.ensure_role(AGENT_ROLE)
+        prov.ensure_user(AGENT_USER, self.state.password(AGENT_USER), SERVICE_PROJECT,
+                         role=AGENT_ROLE)
+        # Clients scoped to a replica region find its own Keystone in the catalog.
+        for region in self.replica_regions:
+            prov.ensure_endpoint("identity", region, self._node_url(node_name(region)),
+                                 service_name="keystone")
+
+    def start_replicas(self) -> None:
+        """A standby per replica region and its Keystone node(s), read-only."""
+        for region in self.replica_regions:
+            standby = self.cluster.add_standby(region, self.state.port(f"pg-{region}"))
+            self.cluster.wait_replayed()
+            for index in range(self.settings.replica_nodes):
+                self._start_replica_node(region, index, standby)
+
+    def _start_replica_node(self, region: str, index: int, standby: PgInstance) -> None:
+        name = node_name(region, index)
+        state_dir = self.state_dir / name
+        master = self.keystone
+        # First start only: the master's keys, so that the node validates the
+        # master's tokens before its agent ever ran. Later the agent keeps them.
+        for repo in ("fernet-keys", "credential-keys", "receipt-keys"):
+            target = state_dir / repo
+            if not repository.read_repository(target):
+                shutil.copytree(master.state_dir / repo, target, dirs_exist_ok=True)
+        node = KeystoneNode(
+            state_dir, port=self.state.port(name), database_url=standby.url(KEYSTONE_DATABASE),
+            region=region, token_expiration=self.settings.token_expiration,
+            read_only_master=master.auth_url,
+            config_overrides=self._keystone_overrides(replica=True))
+        self.nodes[name] = node
+        node.start()
+
+    def region_keystone(self, region: str) -> KeystoneNode:
+        """The Keystone a region's services validate tokens with."""
+        return self.nodes[node_name(region)]
+
+    # -- regionsim and Kingbird ------------------------------------------------------
+
+    def start_regionsim(self) -> None:
+        """regionsim with every region validating tokens at its own Keystone."""
+        ready = self.state_dir / "regionsim.json"
+        ready.unlink(missing_ok=True)
+        args = [sys.executable, "-m", "regionsim.cmd", "--keystone-url", self.keystone.auth_url,
+                "--auth-username", "regionsim", "--auth-project", SERVICE_PROJECT,
+                "--control-port", str(self.state.port("regionsim-control")),
+                "--ready-file", str(ready)]
+        for region in self.region_names:
+            args += ["--region", f"{region}={self.state.port('region-' + region)}"
+                                 f"@{self.region_keystone(region).auth_url}"]
+        env = dict(os.environ, REGIONSIM_AUTH_PASSWORD=self.state.password("regionsim"))
+        log = open(self.state_dir / "regionsim.log", "ab")  # noqa: SIM115 (kept by the child)
+        self.regionsim = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            if self.regionsim.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("regionsim did not start; see "
+                                   f"{self.state_dir / 'regionsim.log'}")
+            time.sleep(0.05)
+        self.sim_endpoints = json.loads(ready.read_text())
+
+    def register_endpoints(self) -> None:
+        if self.sim_endpoints:
+            super().register_endpoints()
+            return
+        from kingbird.demo.stack import KINGBIRD_SERVICE_TYPE
+
+        prov = self.keystone.provisioner()
+        for region in self.region_names:
+            prov.ensure_endpoint(KINGBIRD_SERVICE_TYPE, region, self.kingbird_url,
+                                 service_name="kingbird")
+
+    def master_key(self) -> str:
+        return self.state.passwords.setdefault("fernet-master-key",
+                                               Fernet.generate_key().decode())
+
+    def write_kingbird_conf(self) -> Path:
+        path = super().write_kingbird_conf()
+        replicas = ",".join(f"{region}:{self.cluster.standbys[region].url(KEYSTONE_DATABASE)}"
+                            for region in self.replica_regions)
+        with open(path, "a") as conf:
+            # region_name: Kingbird, at the master site, validates tokens there.
+            conf.write(f"""
+[keystone_authtoken]
+region_name = {self.master_region}
+
+[fernet]
+master_key = {self.master_key()}
+token_expiration = {self.settings.token_expiration}
+allow_expired_window = {self.settings.allow_expired_window}
+retention_margin = {self.settings.retention_margin}
+node_timeout = {self.settings.node_timeout}
+
+[multisite_identity]
+master_region = {self.master_region}
+master_database = {self.cluster.primary.url(KEYSTONE_DATABASE)}
+replica_databases = {replicas}
+""")
+        return path
+
+    def key_manager(self):
+        """Kingbird's key manager, in this process (the demo runs Kingbird here)."""
+        from kingbird.identity.keymanager import KeyManager
+
+        return KeyManager.from_conf(self.runtime.conf, self.runtime.db)
+
+    def adopt_master_keys(self) -> None:
+        """On first start, Kingbird takes over Keystone A's key repository."""
+        manager = self.key_manager()
+        if manager.status()["fernet_keys"]["version"] == 0:
+            manager.import_repository(
+                repository.read_repository(self.keystone.fernet_key_repository))
+
+    # -- agents ----------------------------------------------------------------------
+
+    def start_agent(self, name: str) -> None:
+        node = self.nodes[name]
+        args = [sys.executable, "-m", "kingbird.cmd.keystone_agent", "--node-name", name,
+                "--region", node.region, "--key-repository", str(node.fernet_key_repository),
+                "--keystone-url", node.auth_url,
+                "--kingbird-url", f"http://127.0.0.1:{self.settings.api_port}",
+                "--auth-url", self.keystone.auth_url, "--username", AGENT_USER,
+                "--project-name", SERVICE_PROJECT,
+                "--interval", str(self.settings.agent_interval),
+                "--log-file", str(self.state_dir / f"agent-{name}.log")]
+        env = dict(os.environ, KINGBIRD_AGENT_PASSWORD=self.state.password(AGENT_USER))
+        self.agents[name] = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.DEVNULL)
+
+    def stop_agent(self, name: str) -> None:
+        agent = self.agents.pop(name, None)
+        if agent is not None and agent.poll() is None:
+            agent.terminate()
+            try:
+                agent.wait(10)
+            except subprocess.TimeoutExpired:
+                agent.kill()
+                agent.wait()
+
+    def wait_nodes_current(self, names: list[str] | None = None, timeout: float = 60.0) -> dict:
+        """Wait until the named nodes (default all) are healthy and hold the current
+        key set version.
+
+        :returns: the key set status at that moment.
+        :raises TimeoutError: with the nodes still behind.
+        """
+        wanted = set(names or self.nodes)
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.key_manager().status()["fernet_keys"]
+            behind = {n["name"]: n["problems"] for n in status["nodes"]
+                      if n["name"] in wanted and not (n["current"] and n["healthy"])}
+            missing = wanted - {n["name"] for n in status["nodes"]}
+            if not behind and not missing:
+                return status
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nodes not at key set version {status['version']} after "
+                                   f"{timeout:.0f} s: {behind or sorted(missing)}")
+            time.sleep(0.2)
+
+    # -- whole stack -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self.state.port("kingbird-api", self.settings.api_port)
+        self.start_keystone()
+        self.provision_identity()
+        self.start_replicas()
+        if self.settings.regionsim:
+            self.start_regionsim()
+        self.register_endpoints()
+        self.cluster.wait_replayed()
+        conf_path = self.write_kingbird_conf()
+        self.write_client_files()
+        self.state.save(self.state_file)
+        self.start_kingbird(conf_path)
+        self.adopt_master_keys()
+        for name in self.nodes:
+            self.start_agent(name)
+        self.wait_nodes_current()
+
+    def stop(self) -> None:
+        for name in list(self.agents):
+            self.stop_agent(name)
+        super().stop()
+        for node in self.nodes.values():
+            if node is not self.keystone:
+                node.stop()
+        if self.cluster is not None:
+            self.cluster.stop()
+
+    # -- failures (tests and benchmarks) ---------------------------------------------
+
+    def fail_master_site(self) -> None:
+        """Keystone A and the primary database go down (the primary as if it crashed)."""
+        self.stop_agent(node_name(self.master_region))
+        self.keystone.stop()
+        self.cluster.primary.stop(immediate=True)
+
+    def restore_master_site(self) -> None:
+        """The primary and Keystone A come back; the standbys reconnect by themselves."""
+        self.cluster.primary.start()
+        self.keystone.start()
+        self.start_agent(node_name(self.master_region))
+
+    def summary(self) -> dict:
+        summary = super().summary()
+        summary["identity"] = "star"
+        summary["master_region"] = self.master_region
+        summary["keystone_nodes"] = {
+            name: {"region": node.region, "url": node.auth_url,
+                   "read_only": bool(node.read_only_master),
+                   "key_repository": str(node.fernet_key_repository)}
+            for name, node in self.nodes.items()}
+        summary["identity_databases"] = {
+            self.master_region: self.cluster.primary.url(KEYSTONE_DATABASE),
+            **{region: standby.url(KEYSTONE_DATABASE)
+               for region, standby in self.cluster.standbys.items()}}
+        summary["agent_openrc"] = str(self.state_dir / "agent-openrc")
+        return summary
+
+    def write_client_files(self) -> None:
+        super().write_client_files()
+        from kingbird.demo.stack import openrc
+
+        path = self.state_dir / "agent-openrc"
+        path.write_text(openrc(self.keystone.auth_url, AGENT_USER,
+                               self.state.password(AGENT_USER), SERVICE_PROJECT,
+                               self.master_region))
+        os.chmod(path, 0o600)
+
+
+def what_to_try(summary: dict) -> str:
+    """The star topology's part of the demo's welcome text."""
+    nodes = "\n".join(f"  {name:<24} {info['url']}  {info['region']}"
+                      f"{'  (read-only replica)' if info['read_only'] else ''}"
+                      for name, info in summary["keystone_nodes"].items())
+    root = summary["kingbird_url"].rsplit("/v1.0", 1)[0]
+    return f"""Star identity: the master region is {summary['master_region']}.
+
+{nodes}
+
+  curl -s -H "X-Auth-Token: $kb_token" {root}/v1.1/os-fernet-keys | python3 -m json.tool
+  curl -s -X POST -H "X-Auth-Token: $kb_token" {root}/v1.1/os-fernet-keys/rotate
+  curl -s -H "X-Auth-Token: $kb_token" {root}/v1.1/os-multisite-identity | python3 -m json.tool
+  curl -s {root}/metrics | grep ^kingbird_
+"""

@@ -1,0 +1,136 @@
+"""``[quota] allocation = classic``: the original formula, on a second demo stack.
+
+The two end-to-end checks of the formula are those the quota API tests made before
+escrow became the default, unchanged; the last test shows why escrow is the
+default: under classic, regions booting at once exceed the global limit.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import uuid
+
+import pytest
+from conftest import Cloud, Credentials, _read_openrc, start_demo, stop_demo
+from kb_http import KingbirdHTTP
+from test_quotas_api import fresh_project, nova_limits, sync_now_and_wait
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory) -> Cloud:
+    """A stack of its own (this module's ``cloud`` shadows the session's)."""
+    state_dir = tmp_path_factory.mktemp("classic") / "demo"
+    state_dir.mkdir()
+    proc, summary = start_demo(state_dir, "--sync-interval", "3", "--allocation", "classic")
+    admin = _read_openrc(summary["admin_openrc"])
+    member = _read_openrc(summary["member_openrc"])
+
+    def creds(env):
+        return Credentials(env["OS_AUTH_URL"], env["OS_USERNAME"], env["OS_PASSWORD"],
+                           env["OS_PROJECT_NAME"])
+
+    yield Cloud(summary, creds(admin), creds(member))
+    stop_demo(proc)
+
+
+@pytest.fixture(scope="module")
+def kb(cloud) -> KingbirdHTTP:
+    return KingbirdHTTP(cloud.kingbird_root)
+
+
+@pytest.fixture(scope="module")
+def ids(cloud) -> dict:
+    return {"admin": cloud.project_id("admin"), "demo": cloud.project_id("demo"),
+            "admin_token": cloud.admin_token()}
+
+
+@pytest.fixture(scope="module")
+def boot_kit(cloud):
+    """An image, a flavor with 2 vCPUs and a network for the demo project in RegionOne."""
+    admin = cloud.admin("RegionOne")
+    image = admin.image.create_image(name=f"quota-img-{uuid.uuid4().hex[:6]}", data=b"x" * 1024,
+                                     disk_format="raw", container_format="bare",
+                                     visibility="public")
+    flavor = admin.compute.create_flavor(name=f"quota-2cpu-{uuid.uuid4().hex[:6]}", vcpus=2,
+                                         ram=512, disk=1)
+    member = cloud.member("RegionOne")
+    network = member.network.create_network(name="quota-net")
+    member.network.create_subnet(network_id=network.id, cidr="192.0.2.0/24", ip_version=4)
+    yield {"image": image.id, "flavor": flavor.id, "network": network.id}
+
+
+def test_sync_applies_the_formula_in_every_region(kb, ids, cloud, boot_kit):
+    project, token = ids["demo"], ids["admin_token"]
+    path = f"/v1.0/{ids['admin']}/os-quota-sets/{project}"
+    assert kb.call("PUT", path, token,
+                   json={"quota_set": {"cores": 20, "instances": 10}}).status_code == 200
+    member = cloud.member("RegionOne")
+    servers = [member.compute.create_server(
+        name=f"quota-vm-{i}", image_id=boot_kit["image"], flavor_id=boot_kit["flavor"],
+        networks=[{"uuid": boot_kit["network"]}]) for i in range(2)]
+    try:
+        sync_now_and_wait(kb, ids, project)
+        expected = {"RegionOne": (20, 10), "RegionTwo": (16, 8), "RegionThree": (16, 8)}
+        for region, (cores, instances) in expected.items():
+            limits = nova_limits(cloud, region, project)
+            assert (limits["cores"], limits["instances"]) == (cores, instances), region
+        detail = kb.call("GET", f"{path}/detail", token).json()["quota_set"]
+        assert detail["usage"]["cores"] == 4 and detail["usage"]["instances"] == 2
+        assert detail["regions"]["RegionOne"]["usage"]["cores"] == 4
+        assert detail["regions"]["RegionTwo"]["usage"]["cores"] == 0
+        assert detail["remaining"]["cores"] == 16
+        assert detail["missing_regions"] == {}
+    finally:
+        for server in servers:
+            member.compute.delete_server(server.id)
+        kb.call("DELETE", path, token)
+
+
+def test_a_region_down_during_sync_changes_no_region_and_is_recorded(kb, ids, cloud):
+    project, token = fresh_project(cloud), ids["admin_token"]
+    path = f"/v1.1/os-quota-sets/{project}"
+    kb.call("PUT", path, token, json={"quota_set": {"cores": 30}})
+    sync_now_and_wait(kb, ids, project)
+    assert all(nova_limits(cloud, r, project)["cores"] == 30 for r in cloud.regions)
+
+    assert cloud.sim("POST", "/regions/RegionThree/down").status_code == 200
+    try:
+        kb.call("PUT", path, token, json={"quota_set": {"cores": 12}})
+        status = sync_now_and_wait(kb, ids, project, outcome="FAILURE")
+        assert status["failed_regions"] == ["RegionThree"]
+        assert "RegionThree" in status["reason"]
+        for region in ("RegionOne", "RegionTwo"):
+            assert nova_limits(cloud, region, project)["cores"] == 30, region
+        detail = kb.call("GET", f"{path}/detail", token).json()["quota_set"]
+        assert "RegionThree" in detail["missing_regions"]
+        assert set(detail["regions"]) == {"RegionOne", "RegionTwo"}
+    finally:
+        assert cloud.sim("POST", "/regions/RegionThree/up").status_code == 200
+    sync_now_and_wait(kb, ids, project)
+    assert all(nova_limits(cloud, r, project)["cores"] == 12 for r in cloud.regions)
+
+
+def test_under_classic_regions_booting_at_once_exceed_the_global_limit(kb, ids, cloud):
+    name = f"classic-{uuid.uuid4().hex[:8]}"
+    prov = cloud.provisioner()
+    project = prov.ensure_project(name)
+    prov.ensure_user(f"{name}-user", "classic-secret", name, role="member")
+    creds = Credentials(cloud.admin_creds.auth_url, f"{name}-user", "classic-secret", name)
+    kb.call("PUT", f"/v1.1/os-quota-sets/{project}", ids["admin_token"],
+            json={"quota_set": {"instances": 4, "cores": 40}})
+    sync_now_and_wait(kb, ids, project)
+
+    def boot_many(region: str) -> int:
+        admin = cloud.admin(region)
+        image = admin.image.create_image(name=f"{name}-img", data=b"c" * 64, disk_format="raw",
+                                         container_format="bare", visibility="public")
+        conn = cloud._connection(creds, region)
+        tiny = next(f.id for f in conn.compute.flavors() if f.name == "m1.tiny")
+        body = {"server": {"name": "c", "imageRef": image.id, "flavorRef": tiny,
+                           "networks": "none"}}
+        return sum(conn.compute.post("/servers", json=body, microversion="2.37",
+                                     raise_exc=False).status_code == 202 for _ in range(6))
+
+    with cf.ThreadPoolExecutor(len(cloud.regions)) as pool:
+        admitted = sum(pool.map(boot_many, cloud.regions))
+    assert admitted > 4  # each region was handed the whole headroom of 4

@@ -1,0 +1,60 @@
+"""Repository of the escrow allocation's per-region state, on migrated SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kingbird.db import api as db
+from kingbird.db import migration
+from kingbird.db.session import create_engine, make_sessionmaker, transaction
+
+T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def factory(tmp_path):
+    url = f"sqlite:///{tmp_path}/kingbird.sqlite"
+    migration.upgrade(url)
+    engine = create_engine(url)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+def state(usage: int, limit: int, rate: float, at: dt.datetime = T0) -> db.RegionState:
+    return db.RegionState(observed_at=at, usage={"cores": usage}, limits={"cores": limit},
+                          demand={"cores": rate})
+
+
+def test_region_states_are_saved_per_region_and_read_back(factory):
+    with transaction(factory) as session:
+        assert db.get_region_states(session, "p1") == {}
+        db.save_region_states(session, "p1", {"RegionOne": state(2, 7, 0.5),
+                                               "RegionTwo": state(0, 3, 0.0)})
+        db.save_region_states(session, "p2", {"RegionOne": state(9, 9, 1.0)})
+    with transaction(factory) as session:
+        states = db.get_region_states(session, "p1")
+    assert set(states) == {"RegionOne", "RegionTwo"}
+    assert states["RegionOne"] == state(2, 7, 0.5)
+
+
+def test_saving_some_regions_overwrites_them_and_keeps_the_others(factory):
+    later = T0 + dt.timedelta(seconds=30)
+    with transaction(factory) as session:
+        db.save_region_states(session, "p1", {"RegionOne": state(2, 7, 0.5),
+                                               "RegionTwo": state(0, 3, 0.0)})
+        db.save_region_states(session, "p1", {"RegionOne": state(5, 6, 0.25, later)})
+        states = db.get_region_states(session, "p1")
+    assert states["RegionOne"] == state(5, 6, 0.25, later)
+    assert states["RegionTwo"] == state(0, 3, 0.0)
+
+
+def test_region_states_are_deleted_per_region_or_all(factory):
+    with transaction(factory) as session:
+        db.save_region_states(session, "p1", {"RegionOne": state(2, 7, 0.5),
+                                               "RegionTwo": state(0, 3, 0.0)})
+        assert db.delete_region_states(session, "p1", ["RegionTwo"]) == 1
+        assert set(db.get_region_states(session, "p1")) == {"RegionOne"}
+        assert db.delete_region_states(session, "p1") == 1
+        assert db.get_region_states(session, "p1") == {}

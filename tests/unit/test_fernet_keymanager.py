@@ -1,0 +1,232 @@
+"""Kingbird's Fernet key set over a real (SQLite) database, with a fake clock.
+
+A whole rotation: staged, distributed to agents, promoted once all confirmed,
+old primary retired after every node confirmed and pruned after the retention;
+import of an existing repository; material encrypted at rest and absent from
+the status view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+
+import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+
+from kingbird import exceptions
+from kingbird.db import migration
+from kingbird.db.session import create_engine, make_sessionmaker, transaction
+from kingbird.identity.cipher import MasterCipher, MasterKeyError
+from kingbird.identity.keymanager import KeyManager
+from kingbird.identity.rotation import Retention
+
+T0 = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+RETENTION = Retention(token_expiration=600, allow_expired_window=0, margin=10, node_timeout=30)
+
+
+class Clock:
+    def __init__(self):
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def tick(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("fernet") / "kingbird.sqlite"
+    migration.upgrade(f"sqlite:///{path}")
+    return path.read_bytes()
+
+
+@pytest.fixture
+def db(tmp_path, template):
+    path = tmp_path / "kingbird.sqlite"
+    path.write_bytes(template)
+    engine = create_engine(f"sqlite:///{path}")
+    yield functools.partial(transaction, make_sessionmaker(engine))
+    engine.dispose()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def master_key():
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def manager(db, clock, master_key):
+    return KeyManager(db, MasterCipher(master_key), RETENTION, clock)
+
+
+def report(version, region="RegionOne", error=None):
+    return {"region": region, "version": version, "keystone_url": None, "error": error,
+            "agent": "test", "probe": None}
+
+
+def sync(manager, name, version, region="RegionOne"):
+    return manager.node_sync(name, report(version, region))
+
+
+def test_first_rotation_creates_a_key_set_of_one_primary(manager):
+    assert manager.rotate()["status"] == "initialised"
+    status = manager.status()["fernet_keys"]
+    assert status["version"] == 1
+    assert [(k["number"], k["state"], k["files"]) for k in status["keys"]] == [
+        (1, "primary", ["0", "1"])]
+
+
+def test_agents_get_keys_only_when_behind(manager):
+    manager.rotate()
+    first = sync(manager, "a", None)
+    assert first["key_set"]["version"] == 1 and set(first["key_set"]["keys"]) == {"0", "1"}
+    again = sync(manager, "a", 1)
+    assert again["key_set"] == {"version": 1, "up_to_date": True}
+    assert again["node"]["healthy"] and again["node"]["current"]
+
+
+def test_rotation_waits_for_every_node_then_promotes(manager, clock):
+    manager.rotate()
+    for name in ("a", "b"):
+        sync(manager, name, None)
+        sync(manager, name, 1)
+    rotation = manager.rotate(requested_by="admin")
+    assert rotation["status"] == "distributing" and rotation["staged_version"] == 2
+    assert {w["node"] for w in rotation["waiting_for"]} == {"a", "b"}
+    staged = sync(manager, "a", 1)["key_set"]
+    assert staged["version"] == 2 and staged["keys"]["0"] != staged["keys"]["1"]
+    sync(manager, "a", 2)
+    pending = manager.status()["fernet_keys"]["rotation"]
+    assert pending["status"] == "distributing"
+    assert [w["node"] for w in pending["waiting_for"]] == ["b"]
+    # b confirms: promoted at once, in b's own request
+    answer = sync(manager, "b", 2)["key_set"]
+    assert answer["version"] == 3 and answer["keys"]["2"] == staged["keys"]["0"]
+    status = manager.status()["fernet_keys"]
+    assert status["rotation"] is None
+    assert status["recent_rotations"][0]["status"] == "promoted"
+    assert [(k["number"], k["state"]) for k in status["keys"]] == [
+        (2, "primary"), (1, "secondary")]
+
+
+def test_an_unreachable_node_holds_the_promotion_back_and_is_reported(manager, clock):
+    manager.rotate()
+    for name in ("a", "b"):
+        sync(manager, name, None)
+        sync(manager, name, 1)
+    manager.rotate()
+    sync(manager, "a", 2)
+    sync(manager, "b", 2)  # b held the staged key... and promotion happened
+    manager.rotate()  # a third key: b will be gone
+    sync(manager, "a", 3)
+    sync(manager, "a", 4)
+    clock.tick(RETENTION.node_timeout + 1)
+    sync(manager, "a", 4)
+    status = manager.status()["fernet_keys"]
+    assert status["rotation"]["status"] == "distributing"
+    waiting = {w["node"]: w["reason"] for w in status["rotation"]["waiting_for"]}
+    assert set(waiting) == {"b"} and "unreachable" in waiting["b"]
+    node_b = next(n for n in status["nodes"] if n["name"] == "b")
+    assert not node_b["healthy"] and node_b["blocking_rotation"] == waiting["b"]
+    with pytest.raises(exceptions.Conflict, match="unreachable"):
+        manager.rotate()
+    # b comes back, fetches, confirms: the rotation completes
+    sync(manager, "b", 3)
+    assert sync(manager, "b", 4)["key_set"]["version"] == 5
+    assert manager.status()["fernet_keys"]["rotation"] is None
+
+
+def test_old_primary_is_kept_for_the_retention_after_every_node_confirmed_then_pruned(
+        manager, clock):
+    manager.rotate()
+    sync(manager, "a", None)
+    sync(manager, "a", 1)
+    manager.rotate()
+    sync(manager, "a", 2)  # promotes: version 3
+    old = manager.status()["fernet_keys"]["keys"][-1]
+    assert old["state"] == "secondary" and old["retire_after"] is None
+    clock.tick(5)
+    sync(manager, "a", 3)  # the last node confirms the demotion now
+    retire = manager.status()["fernet_keys"]["keys"][-1]["retire_after"]
+    assert retire == clock.now + dt.timedelta(seconds=RETENTION.keep_seconds)
+    clock.tick(RETENTION.keep_seconds - 1)
+    manager.advance()
+    assert len(manager.status()["fernet_keys"]["keys"]) == 2
+    clock.tick(1)
+    answer = sync(manager, "a", 3)["key_set"]
+    assert answer["version"] == 4 and set(answer["keys"]) == {"0", "2"}
+
+
+def test_import_takes_over_a_keystone_repository(manager):
+    keys = [Fernet.generate_key().decode() for _ in range(3)]
+    manager.import_repository({"0": keys[0], "1": keys[1], "2": keys[2]})
+    status = manager.status()["fernet_keys"]
+    assert [(k["number"], k["state"]) for k in status["keys"]] == [
+        (None, "staged"), (2, "primary"), (1, "secondary")]
+    served = sync(manager, "a", None)["key_set"]["keys"]
+    assert served == {"0": keys[0], "1": keys[1], "2": keys[2]}
+    # the imported staged key is what the first rotation promotes, at once
+    sync(manager, "a", 1)
+    assert manager.rotate()["status"] == "promoted"
+    with pytest.raises(exceptions.Conflict):
+        manager.import_repository({"1": keys[1]})
+
+
+@pytest.mark.parametrize("files, message", [
+    ({}, "maps file names"),
+    ({"x": Fernet.generate_key().decode()}, "not a number"),
+    ({"1": "not-a-key"}, "does not hold a Fernet key"),
+    ({"0": Fernet.generate_key().decode()}, "needs a primary"),
+])
+def test_import_refuses_what_is_not_a_key_repository(manager, files, message):
+    with pytest.raises(exceptions.BadRequest, match=message):
+        manager.import_repository(files)
+
+
+def test_material_is_encrypted_at_rest_and_absent_from_the_status(manager, db, master_key):
+    manager.rotate()
+    material = sync(manager, "a", None)["key_set"]["keys"]["1"]
+    with db() as session:
+        stored = session.execute(sa.text("SELECT material FROM fernet_keys")).scalar_one()
+    assert material not in stored
+    assert MasterCipher(master_key).decrypt(stored) == material
+    assert material not in json.dumps(manager.status(), default=str)
+
+
+def test_previous_master_keys_still_decrypt(db, clock, master_key):
+    KeyManager(db, MasterCipher(master_key), RETENTION, clock).rotate()
+    new = Fernet.generate_key().decode()
+    replaced = KeyManager(db, MasterCipher(new, [master_key]), RETENTION, clock)
+    assert replaced.node_sync("a", report(None))["key_set"]["version"] == 1
+    with pytest.raises(MasterKeyError):
+        KeyManager(db, MasterCipher(new), RETENTION, clock).node_sync("a", report(None))
+
+
+def test_forgetting_a_dead_node_lets_the_rotation_complete(manager, clock):
+    manager.rotate()
+    for name in ("a", "dead"):
+        sync(manager, name, None)
+        sync(manager, name, 1)
+    manager.rotate()
+    sync(manager, "a", 2)
+    assert manager.status()["fernet_keys"]["rotation"]["status"] == "distributing"
+    manager.forget_node("dead")
+    assert manager.status()["fernet_keys"]["rotation"] is None
+    with pytest.raises(exceptions.NotFound):
+        manager.forget_node("dead")
+
+
+def test_an_invalid_master_key_is_a_clear_503():
+    with pytest.raises(MasterKeyError, match="not a Fernet key") as err:
+        MasterCipher("short")
+    assert err.value.code == 503
