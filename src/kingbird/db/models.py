@@ -259,8 +259,7 @@ class FernetRotation(TimestampMixin, Base):
     promoted_at: Mapped[dt.datetime | None]
 
 
-# The cross-region networking tables live in a module of their own; importing it
-# here puts them in ``Base.metadata`` wherever the models are loaded.
-from kingbird.db import network_models  # noqa: E402,F401
-# So do the disaster recovery tables.
-from kingbird.db import dr_models  # noqa: E402,F401
+# The cross-region networking and the disaster recovery tables live in modules of
+# their own; importing them here puts them in ``Base.metadata`` wherever the models
+# are loaded.
+from kingbird.db import dr_models, network_models  # noqa: E402,F401
