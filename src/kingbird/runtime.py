@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from kingbird import config
 from kingbird.db import session as db_session
 from kingbird.engine.coordination import Coordinator, build_coordinator
+from kingbird.engine.dr_worker import build_dr_worker
 from kingbird.engine.job_runner import JobRunner
 from kingbird.engine.network_worker import build_network_worker
 from kingbird.engine.quota_scheduler import QuotaScheduler
@@ -64,7 +65,9 @@ class Runtime:
                          entry_retries=conf.engine.entry_retries,
                          retry_backoff=conf.engine.entry_retry_backoff)
         network = build_network_worker(conf, self.db, self.directory, self.engine_id())
-        return Engine([scheduler, jobs, network], poll_interval=conf.engine.poll_interval)
+        dr = build_dr_worker(conf, self.db, self.directory, self.keystone, self.engine_id(),
+                             build_copiers(self.directory, conf.regions.retries))
+        return Engine([scheduler, jobs, network, dr], poll_interval=conf.engine.poll_interval)
 
     def close(self) -> None:
         if self.coordinator is not None:

@@ -16,6 +16,7 @@ from oslo_config import cfg
 from sqlalchemy.orm import Session
 
 from kingbird.api import (
+    dr,
     errors,
     fernet_keys,
     metrics,
@@ -38,7 +39,7 @@ LOG = logging.getLogger(__name__)
 VERSION = "1.1"
 PUBLIC_PATHS = ("/", "/healthcheck", "/openapi.json", metrics.PATH)
 RESOURCE_BLUEPRINTS = (quotas.bp, quota_classes.bp, sync_jobs.bp, fernet_keys.bp, metrics.bp,
-                       networks.bp, network_interconnect.bp)
+                       networks.bp, network_interconnect.bp, dr.bp)
 
 
 @dataclass

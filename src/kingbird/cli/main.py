@@ -13,6 +13,7 @@ from cliff import app, commandmanager
 
 from kingbird.cli import clientmanager
 from kingbird.cli.v1 import (
+    dr,
     network,
     network_interconnect,
     network_vip,
@@ -57,6 +58,19 @@ COMMANDS = {
     "network router list": network_interconnect.ListGlobalRouter,
     "network router show": network_interconnect.ShowGlobalRouter,
     "network router delete": network_interconnect.DeleteGlobalRouter,
+    "dr plan create": dr.CreateProtectionPlan,
+    "dr plan list": dr.ListProtectionPlan,
+    "dr plan show": dr.ShowProtectionPlan,
+    "dr plan set": dr.SetProtectionPlan,
+    "dr plan delete": dr.DeleteProtectionPlan,
+    "dr restore-point create": dr.CreateRestorePoint,
+    "dr restore-point list": dr.ListRestorePoint,
+    "dr restore-point show": dr.ShowRestorePoint,
+    "dr restore-point delete": dr.DeleteRestorePoint,
+    "dr failover": dr.FailoverProtectionPlan,
+    "dr failback": dr.FailbackProtectionPlan,
+    "dr operation list": dr.ListRecoveryOperation,
+    "dr operation show": dr.ShowRecoveryOperation,
 }
 
 # Libraries whose warnings would add lines to a one-line error; heard from -v on.

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from keystoneauth1 import session as ks_session
 
+from kingbird.client.dr import DrManager
 from kingbird.client.http import (
     AuthenticationFailed,
     ConnectionFailed,
@@ -57,6 +58,7 @@ class Client:
         self.global_networks = GlobalNetworkManager(self.http)
         self.global_sg_rules = GlobalSecurityGroupRuleManager(self.http)
         self.global_routers = GlobalRouterManager(self.http)
+        self.dr = DrManager(self.http)
 
 
 __all__ = [
@@ -64,5 +66,5 @@ __all__ = [
     "QuotaClassManager", "QuotaClassSet", "SyncJobManager", "SyncJob", "SyncEntry",
     "RESOURCE_TYPES", "GlobalNetworkManager", "GlobalSecurityGroupRuleManager",
     "GlobalRouterManager", "AuthenticationFailed", "ConnectionFailed", "EndpointNotFound",
-    "ProjectUnknown",
+    "ProjectUnknown", "DrManager",
 ]

@@ -147,3 +147,46 @@ from kingbird.db.quota_schedule import (  # noqa: E402
 
 __all__ += ["ClaimedProject", "claim_due_projects", "release_project", "retry_entry",
             "schedule_projects"]
+
+# Geo-site disaster recovery: protection plans, restore points, recovery operations.
+from kingbird.db.dr_plans import (  # noqa: E402
+    Plan,
+    create_plan,
+    delete_plan,
+    due_plans,
+    find_plan,
+    get_plan,
+    list_plans,
+    plans_protecting,
+    request_restore_point,
+    take_schedule_slot,
+    update_plan,
+)
+from kingbird.db.dr_workflows import (  # noqa: E402
+    OPERATION,
+    RESTORE_POINT,
+    OperationRow,
+    RestorePointRow,
+    create_operation,
+    create_restore_point,
+    delete_restore_point_row,
+    get_operation,
+    get_restore_point,
+    list_operations,
+    list_restore_points,
+)
+from kingbird.db.dr_workflows import claim as claim_workflow  # noqa: E402
+from kingbird.db.dr_workflows import claimable as claimable_workflows  # noqa: E402
+from kingbird.db.dr_workflows import release as release_workflow  # noqa: E402
+from kingbird.db.dr_workflows import renew as renew_workflow  # noqa: E402
+from kingbird.db.dr_workflows import save as save_workflow  # noqa: E402
+
+__all__ += [
+    "OPERATION", "RESTORE_POINT", "OperationRow", "Plan", "RestorePointRow",
+    "claim_workflow", "claimable_workflows", "create_operation", "create_plan",
+    "create_restore_point", "delete_plan", "delete_restore_point_row", "due_plans",
+    "find_plan", "get_operation", "get_plan", "get_restore_point", "list_operations",
+    "list_plans", "list_restore_points", "plans_protecting", "release_workflow",
+    "renew_workflow", "request_restore_point", "save_workflow", "take_schedule_slot",
+    "update_plan",
+]

@@ -87,11 +87,15 @@ def find_plan(session: Session, plan_id: str, lock: bool = False) -> Plan | None
     return None if row is None else _plan(row)
 
 
-def list_plans(session: Session, project_id: str | None = None) -> list[Plan]:
-    """The plans of a project (of all projects when None), oldest first."""
+def list_plans(session: Session, project_id: str | None = None,
+               status: str | None = None) -> list[Plan]:
+    """The plans of a project (of all projects when None), with ``status`` when
+    given, oldest first."""
     stmt = sa.select(*_COLUMNS).order_by(_plans.c.created_at, _plans.c.id)
     if project_id is not None:
         stmt = stmt.where(_plans.c.project_id == project_id)
+    if status is not None:
+        stmt = stmt.where(_plans.c.status == status)
     return [_plan(row) for row in session.execute(stmt)]
 
 

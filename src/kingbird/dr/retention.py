@@ -50,9 +50,10 @@ def prunable(points: Sequence[Mapping[str, Any]], retention: int,
 
     :param points: the plan's restore points, oldest first.
     """
-    keep = set(kept(points, retention)) | set(in_use)
+    newest = set(kept(points, retention))
+    keep = newest | set(in_use)
     protected_chains = {p["chain_id"] for p in points if p["id"] in keep and p["chain_id"]}
-    oldest_kept = min((p["sequence"] for p in points if p["id"] in keep), default=None)
+    oldest_kept = min((p["sequence"] for p in points if p["id"] in newest), default=None)
     doomed = []
     for point in points:
         if point["id"] in keep or point["status"] == "DELETING":

@@ -21,6 +21,18 @@ TAG_OPERATION = "kingbird_dr_operation"
 TAG_SOURCE = "kingbird_dr_source"
 
 
+def tags(operation_id: str, source_id: str) -> dict[str, str]:
+    """The metadata marking what an operation made from a source resource."""
+    return {TAG_OPERATION: operation_id, TAG_SOURCE: source_id}
+
+
+def tagged(resource: Mapping[str, Any], operation_id: str, source_id: str) -> bool:
+    """Whether ``resource`` (with ``metadata``) is what ``tags`` marked."""
+    metadata = resource.get("metadata") or {}
+    return (metadata.get(TAG_OPERATION) == operation_id
+            and metadata.get(TAG_SOURCE) == source_id)
+
+
 class ShapeError(ValueError):
     """The VNF cannot be protected as it is (the message says why)."""
 

@@ -6,9 +6,10 @@ and ``oslopolicy-sample-generator`` both see it.
 
 import itertools
 
-from kingbird.api.policies import base, fernet, networks, quotas, sync
+from kingbird.api.policies import base, dr, fernet, networks, quotas, sync
 
 
 def list_rules():
     return list(itertools.chain(base.list_rules(), quotas.list_rules(), sync.list_rules(),
-                                fernet.list_rules(), networks.list_rules()))
+                                fernet.list_rules(), networks.list_rules(),
+                                dr.list_rules()))
