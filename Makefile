@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: run test unit functional lint genconfig bench clean
+.PHONY: run test unit functional lint genconfig bench clean api-gunicorn fuzz bench-scale-out
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	PYTHON=$(PYTHON) scripts/system-deps.sh
@@ -33,6 +33,23 @@ lint: $(STAMP)
 
 genconfig: $(STAMP)
 	$(BIN)/oslo-config-generator --config-file etc/kingbird/kingbird-config-generator.conf
+
+# Scale-out mode: the API under gunicorn, configured by $(KINGBIRD_CONFIG_FILE)
+# (several files: comma-separated). Workers: KINGBIRD_API_WORKERS (default 4).
+KINGBIRD_CONFIG_FILE ?= /etc/kingbird/kingbird.conf
+api-gunicorn: $(STAMP)
+	KINGBIRD_CONFIG_FILE=$(KINGBIRD_CONFIG_FILE) $(BIN)/gunicorn \
+		-c python:kingbird.api.gunicorn_conf kingbird.api.wsgi:application
+
+# schemathesis against /openapi.json with admin and member tokens, deeper than
+# in `make test`: more examples, path parameters generated too.
+FUZZ_EXAMPLES ?= 60
+fuzz: $(STAMP)
+	KINGBIRD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) KINGBIRD_FUZZ_FREE=1 \
+		$(BIN)/pytest -q -p no:cacheprovider tests/functional/test_api_fuzz.py
+
+bench-scale-out: $(STAMP)
+	$(BIN)/python benchmarks/scale_out.py
 
 clean:
 	rm -rf $(VENV) .demo .cache .pytest_cache

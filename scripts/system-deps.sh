@@ -18,6 +18,9 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=("postgresql")
 fi
 
+# redis-server: the coordination tests start a private one (tooz's Redis backend).
+command -v redis-server >/dev/null 2>&1 || need+=("redis-server")
+
 # curl: the user guide's examples (and a test that runs them verbatim) use it.
 command -v curl >/dev/null 2>&1 || need+=("curl")
 

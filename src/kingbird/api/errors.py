@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from kingbird import exceptions
@@ -38,8 +39,10 @@ def register_error_handlers(app: Flask) -> None:
         return json_response(error_body(code, exc.name, exc.description or exc.name), code)
 
     @app.errorhandler(OperationalError)
-    def _database_down(exc: OperationalError):
-        LOG.error("database unavailable: %s", exc.orig)
+    @app.errorhandler(InterfaceError)  # a connection that died under the pool's feet
+    @app.errorhandler(PoolTimeout)  # every connection of the pool busy for too long
+    def _database_down(exc: Exception):
+        LOG.error("database unavailable: %s", getattr(exc, "orig", None) or exc)
         return json_response(error_body(503, "Service Unavailable",
                                         "the database is unavailable, retry later"), 503)
 

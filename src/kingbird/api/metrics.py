@@ -39,4 +39,4 @@ def metrics():
 
 
 openapi.describe("GET", PATH, "Prometheus metrics (text exposition format)", "metrics",
-                 public=True, responses={200: {"type": "string"}})
+                 public=True, responses={200: {"type": "string"}}, media_type="text/plain")

@@ -20,6 +20,7 @@ class Operation:
     request: dict | None = None  # JSON schema of the body
     request_required: bool = True
     public: bool = False
+    media_type: str = "application/json"  # of the success responses
 
 
 _OPERATIONS: dict[tuple[str, str], Operation] = {}
@@ -43,10 +44,15 @@ PATH_PARAM_SCHEMAS = {
 
 def describe(method: str, path: str, summary: str, tag: str, *,
              responses: dict[int, dict], request: dict | None = None,
-             request_required: bool = True, public: bool = False) -> None:
-    """Record one operation; ``path`` uses OpenAPI's ``{name}`` placeholders."""
+             request_required: bool = True, public: bool = False,
+             media_type: str = "application/json") -> None:
+    """Record one operation; ``path`` uses OpenAPI's ``{name}`` placeholders.
+
+    ``media_type`` is that of the success (2xx) responses; errors are always JSON.
+    """
     _OPERATIONS[(method.upper(), path)] = Operation(
-        method.upper(), path, summary, tag, responses, request, request_required, public)
+        method.upper(), path, summary, tag, responses, request, request_required, public,
+        media_type)
 
 
 def operations() -> list[Operation]:
@@ -66,9 +72,14 @@ def document(version: str) -> dict:
                    "schema": PATH_PARAM_SCHEMAS.get(name, {"type": "string"})}
                   for name in re.findall(r"{([a-z_]+)}", op.path)]
         responses = {str(code): {"description": "", "content": {
-            "application/json": {"schema": schema}}} for code, schema in op.responses.items()}
-        for code, text in ((400, "Bad request"), (401, "No or invalid token"),
-                           (403, "Not allowed"), (404, "Not found")):
+            op.media_type if code < 300 else "application/json": {"schema": schema}}}
+            for code, schema in op.responses.items()}
+        defaults = [(400, "Bad request"), (401, "No or invalid token"),
+                    (403, "Not allowed"), (404, "Not found"),
+                    (503, "The database or the identity service cannot be reached")]
+        if op.request is not None:
+            defaults.append((413, "Request body larger than [api] max_request_body_size"))
+        for code, text in defaults:
             if op.public and code in (401, 403):
                 continue
             responses.setdefault(str(code), {"description": text, "content": {

@@ -75,9 +75,14 @@ class LocalCoordinator:
 def _still_held(lock) -> bool:
     """Whether a tooz lock we acquired is still ours (its backend may have dropped it:
     a PostgreSQL restart ends the connection that held it, a Redis key may expire)."""
-    still_owner = getattr(lock, "is_still_owner", None)  # Redis
-    if still_owner is not None:
-        return bool(still_owner())
+    import tooz
+
+    try:
+        return bool(lock.is_still_owner())  # Redis
+    except tooz.NotImplemented:
+        pass
+    except tooz.ToozError:
+        return False
     conn = getattr(lock, "_conn", None)  # PostgreSQL: held as long as its connection lives
     if conn is not None:
         if conn.closed:

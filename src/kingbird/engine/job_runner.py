@@ -98,6 +98,7 @@ class JobRunner:
                                            thread_name_prefix="kingbird-job")
         self._running: dict[int, EntryProgress] = {}
         self._lock = threading.Lock()
+        self._claiming = threading.Lock()  # one claim at a time: never over the bound
         self._renewer = threading.Thread(target=self._renew_loop, name="kingbird-job-leases",
                                          daemon=True)
         self._renewer.start()
@@ -108,17 +109,18 @@ class JobRunner:
         """Claim entries for the free workers and start them; returns at once."""
         if self.stopping.is_set():
             return
-        with self._lock:
-            free = self.workers - len(self._running)
-        if free <= 0:
-            return
-        with self.db() as session:
-            claimed = db_api.claim_entries(session, self.owner, self.lease_seconds, free)
-        for entry in claimed:
-            progress = EntryProgress(self, entry)
+        with self._claiming:
             with self._lock:
-                self._running[entry["id"]] = progress
-            self._pool.submit(self._run, entry, progress)
+                free = self.workers - len(self._running)
+            if free <= 0:
+                return
+            with self.db() as session:
+                claimed = db_api.claim_entries(session, self.owner, self.lease_seconds, free)
+            for entry in claimed:
+                progress = EntryProgress(self, entry)
+                with self._lock:
+                    self._running[entry["id"]] = progress
+                self._pool.submit(self._run, entry, progress)
 
     def shutdown(self) -> None:
         """Stop copies at their next checkpoint; their leases expire and another
@@ -154,6 +156,18 @@ class JobRunner:
         finally:
             with self._lock:
                 self._running.pop(entry["id"], None)
+            self._refill()
+
+    def _refill(self) -> None:
+        """A worker is free: claim the next entry now rather than at the next poll."""
+        if self.stopping.is_set():
+            return
+        try:
+            self.tick()
+        except SQLAlchemyError as exc:
+            LOG.warning("cannot claim more sync entries now: %s", exc)
+        except RuntimeError:
+            pass  # the pool was shut down meanwhile
 
     def _execute(self, entry: db_api.JobEntry, progress: EntryProgress,
                  job: db_api.Job | None) -> tuple[str, str | None] | None:

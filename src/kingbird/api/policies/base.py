@@ -4,6 +4,7 @@ from oslo_policy import policy
 
 ADMIN = "rule:admin_api"
 ADMIN_OR_OWNER = "rule:admin_or_owner"
+ADMIN_OR_MEMBER = "rule:admin_or_member"
 ANY = "@"
 
 rules = [
@@ -12,6 +13,9 @@ rules = [
                        description="A member (any role) of the project the request is about."),
     policy.RuleDefault("admin_or_owner", "rule:admin_api or rule:owner",
                        description="An administrator, or the project itself."),
+    policy.RuleDefault("admin_or_member", "rule:admin_api or (rule:owner and role:member)",
+                       description="An administrator, or a member of the project (not a "
+                       "reader only): what changes a project's resources."),
 ]
 
 

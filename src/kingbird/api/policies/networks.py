@@ -16,7 +16,9 @@ _ROUTERS = "/v1.0/{tenant}/os-global-routers"
 
 
 def _rule(name: str, description: str, method: str, path: str):
-    return policy.DocumentedRuleDefault(name, base.ADMIN_OR_OWNER, description,
+    # Reading is for anyone in the project; changing, for its members (not readers).
+    check = base.ADMIN_OR_OWNER if method == "GET" else base.ADMIN_OR_MEMBER
+    return policy.DocumentedRuleDefault(name, check, description,
                                         [{"method": method, "path": path}])
 
 

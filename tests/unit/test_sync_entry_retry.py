@@ -1,0 +1,131 @@
+"""Entries failing for a transient reason are put back with their reason and retried
+after a backoff, then fail for good; their log lines carry the job's request id;
+what the runner did is counted. Real SQLite, a fake copier, no sockets."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from functools import partial
+
+import pytest
+
+from kingbird import metrics
+from kingbird.db import api as db
+from kingbird.db import migration
+from kingbird.db.session import create_engine, make_sessionmaker, transaction
+from kingbird.engine.job_runner import JobRunner
+from kingbird.exceptions import RegionError
+from kingbird.requestlog import RequestIdFilter
+from kingbird.sync.base import Copier
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("retry") / "kingbird.sqlite"
+    migration.upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def tx(tmp_path, migrated):
+    path = tmp_path / "kingbird.sqlite"
+    shutil.copy(migrated, path)
+    engine = create_engine(f"sqlite:///{path}")
+    yield partial(transaction, make_sessionmaker(engine))
+    engine.dispose()
+
+
+class FlakyRegion(Copier):
+    """Fails with a transient region error the first ``failures`` times."""
+
+    resource_type = "keypair"
+
+    def __init__(self, failures: int):
+        self.failures = failures
+        self.calls = 0
+
+    def locate(self, region, scope, resource):
+        return [{"name": resource}]
+
+    def copy(self, task):
+        self.calls += 1
+        logging.getLogger("test.copier").info("copying %s", task.resource)
+        if self.calls <= self.failures:
+            raise RegionError("R2", "create keypair: connection refused", transient=True)
+
+
+def _job(tx, request_id="req-abc") -> str:
+    with tx() as s:
+        job = db.create_job(s, "p1", "u1", [{"resource": "kp", "resource_type": "keypair",
+                                             "source_region": "R1", "target_region": "R2"}],
+                            request_id=request_id)
+    return job["id"]
+
+
+def _entry(tx, job_id):
+    with tx() as s:
+        (entry,) = db.get_job_entries(s, job_id)
+    return entry
+
+
+def _until_final(runner, tx, job_id, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while _entry(tx, job_id)["status"] not in ("SUCCESS", "FAILURE"):
+        assert time.monotonic() < deadline, _entry(tx, job_id)
+        runner.tick()
+        time.sleep(0.02)
+    while not runner.idle():
+        time.sleep(0.01)
+    return _entry(tx, job_id)
+
+
+def test_a_transient_failure_is_retried_after_a_backoff_with_its_reason_shown(tx):
+    copier = FlakyRegion(failures=2)
+    runner = JobRunner({"keypair": copier}, tx, "e1", workers=2, lease_seconds=30,
+                       entry_retries=3, retry_backoff=0.1)
+    job_id = _job(tx)
+    try:
+        runner.tick()
+        while not runner.idle():
+            time.sleep(0.01)
+        waiting = _entry(tx, job_id)
+        assert waiting["status"] == "IN_PROGRESS" and waiting["lease_owner"] is None
+        assert "connection refused" in waiting["error"]
+        runner.tick()
+        assert copier.calls == 1, "retried before its backoff"
+        entry = _until_final(runner, tx, job_id)
+    finally:
+        runner.shutdown()
+    assert entry["status"] == "SUCCESS" and entry["error"] is None
+    assert entry["attempts"] == 3 and copier.calls == 3
+
+
+def test_a_region_that_stays_down_fails_the_entry_after_the_retries(tx):
+    copier = FlakyRegion(failures=100)
+    runner = JobRunner({"keypair": copier}, tx, "e1", workers=2, lease_seconds=30,
+                       entry_retries=2, retry_backoff=0.01)
+    job_id = _job(tx)
+    retries_before = metrics.SYNC_ENTRIES.labels("keypair", "RETRY")._value.get()
+    try:
+        entry = _until_final(runner, tx, job_id)
+    finally:
+        runner.shutdown()
+    assert entry["status"] == "FAILURE" and "R2" in entry["error"]
+    assert copier.calls == 3
+    assert metrics.SYNC_ENTRIES.labels("keypair", "RETRY")._value.get() - retries_before == 2
+
+
+def test_the_entry_logs_carry_the_request_id_of_its_job(tx, caplog):
+    caplog.handler.addFilter(RequestIdFilter())
+    runner = JobRunner({"keypair": FlakyRegion(failures=0)}, tx, "e1", workers=1,
+                       lease_seconds=30)
+    job_id = _job(tx, request_id="req-1234")
+    with caplog.at_level(logging.INFO):
+        try:
+            _until_final(runner, tx, job_id)
+        finally:
+            runner.shutdown()
+    copying = [r for r in caplog.records if r.name == "test.copier"]
+    assert copying and all(r.request_id == "req-1234" for r in copying)
