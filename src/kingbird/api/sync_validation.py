@@ -5,7 +5,7 @@ them: one resource set (``{"resource_set": {"resources", "resource_type",
 "source", "target", "force"}}``) or a template (``{"resource_set": {"Sync":
 [<resource set>, ...]}}``). Every refusal names the field at fault.
 
-The original service ``eval()``-ed the body, so its documented curl line
+The original service evaluated the body as Python, so its documented curl line
 ``"force": True`` worked; here the body is JSON, read by the standard library
 only, after turning bare ``True``/``False`` tokens outside strings into JSON's
 ``true``/``false`` — nothing is ever evaluated.
