@@ -248,7 +248,7 @@ def parse_args(argv):
     parser.add_argument("--duration", type=float, default=120.0, help="seconds per policy")
     parser.add_argument("--rate", type=float, help="creates per second, all regions, times "
                         "0.6 to 1.6 by phase (default: 1.3 × instances ÷ lifetime, an "
-                        "offered load of 130 %% of the limit on average)")
+                        "offered load of 130 %% of the limit at ×1)")
     parser.add_argument("--lifetime", type=float, default=30.0, help="mean server lifetime, s")
     parser.add_argument("--phase", type=float, default=20.0, help="seconds between changes "
                         "of the split between regions")

@@ -32,33 +32,42 @@ def test_every_region_has_kingbird_and_identity_in_its_catalog(cloud):
 
 
 def test_servers_past_the_nova_quota_are_refused_with_403(cloud):
-    project = cloud.provisioner().ensure_project(f"demo-q-{uuid.uuid4().hex[:6]}")
-    admin = cloud.admin("RegionTwo")
-    admin.compute.put(f"/os-quota-sets/{project}", json={"quota_set": {"instances": 2}})
-    cloud.provisioner().ensure_user("demo-q-user", "demo-q-secret",
-                                    _project_name(cloud, project), role="member")
+    """Kingbird owns the regional limits (it syncs every project), so the quota is set
+    the way an operator would: a global limit, synced to every region."""
+    from kb_http import KingbirdHTTP, wait_for
+
+    name = f"demo-q-{uuid.uuid4().hex[:6]}"
+    project = cloud.provisioner().ensure_project(name)
+    cloud.provisioner().ensure_user(f"{name}-user", "demo-q-secret", name, role="member")
     from conftest import Credentials
 
-    creds = Credentials(cloud.admin_creds.auth_url, "demo-q-user", "demo-q-secret",
-                        _project_name(cloud, project))
+    creds = Credentials(cloud.admin_creds.auth_url, f"{name}-user", "demo-q-secret", name)
     conn = cloud._connection(creds, "RegionTwo")
+    admin = cloud.admin("RegionTwo")
     image = admin.image.create_image(name="q-img", data=b"q" * 64, disk_format="raw",
                                      container_format="bare", visibility="public")
     tiny = next(f for f in conn.compute.flavors() if f.name == "m1.tiny")
     body = {"server": {"name": "q", "imageRef": image.id, "flavorRef": tiny.id,
                        "networks": "none"}}
-    for _ in range(2):
-        answer = conn.compute.post("/servers", json=body, microversion="2.37")
-        assert answer.status_code == 202, answer.text
+
+    # Under the default limits RegionTwo has room: a server boots.
+    answer = conn.compute.post("/servers", json=body, microversion="2.37")
+    assert answer.status_code == 202, answer.text
+
+    # A global limit of 1 instance, already used: every region's limit is its usage.
+    kb = KingbirdHTTP(cloud.kingbird_root)
+    assert kb.call("PUT", f"/v1.1/os-quota-sets/{project}", cloud.admin_token(),
+                   json={"quota_set": {"instances": 1}}).status_code == 200
+
+    def limit_reached():
+        quota = admin.compute.get(f"/os-quota-sets/{project}").json()["quota_set"]
+        return quota["instances"] == 1
+
+    wait_for(limit_reached, timeout=30, what="the global limit synced to RegionTwo")
     answer = conn.compute.post("/servers", json=body, microversion="2.37", raise_exc=False)
     assert answer.status_code == 403
-    assert "Quota exceeded for instances" in answer.json()["forbidden"]["message"]
+    assert answer.json()["forbidden"]["message"] == (
+        "Quota exceeded for instances: Requested 1, but already used 1 of 1 instances")
     with pytest.raises(sdk_exc.HttpException):
         conn.compute.create_server(name="q3", image_id=image.id, flavor_id=tiny.id,
                                    networks="none")
-
-
-def _project_name(cloud, project_id: str) -> str:
-    sess = cloud.session_for(cloud.admin_creds)
-    return sess.get(f"/projects/{project_id}", endpoint_filter={
-        "service_type": "identity", "interface": "public"}).json()["project"]["name"]
