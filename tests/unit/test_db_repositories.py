@@ -384,15 +384,15 @@ def test_two_engines_claiming_at_once_never_get_the_same_entry(db_url):
     with transaction(factories[0]) as s:
         job = db.create_job(s, "p1", "u1", entries(total))
     claimed: dict[str, list[int]] = {"engine-a": [], "engine-b": []}
-    start = threading.Barrier(2)
+    # Both engines claim in the same rounds, so the race happens on every round
+    # however the scheduler favours one thread on a loaded machine.
+    rounds = threading.Barrier(2)
 
     def run(owner, factory):
-        start.wait()
-        while True:
+        for _ in range(total // 3 + 1):
+            rounds.wait()
             with transaction(factory) as s:
                 batch = db.claim_entries(s, owner, 30, limit=3)
-            if not batch:
-                return
             claimed[owner] += [e["id"] for e in batch]
             for entry in batch:
                 with transaction(factory) as s:
