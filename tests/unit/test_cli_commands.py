@@ -4,13 +4,13 @@ answers -> output, failures -> one line and an exit status."""
 from __future__ import annotations
 
 import json
-import logging
 import tomllib
 from pathlib import Path
 from types import SimpleNamespace
 
+import _cli_harness
 import pytest
-from _fake_kingbird import ENDPOINT, PROJECT, FakeTransport, session_with
+from _fake_kingbird import PROJECT, session_with
 
 from kingbird.cli import clientmanager, osc_plugin
 from kingbird.cli.common import CommandError
@@ -22,40 +22,10 @@ OTHER = "22222222222222222222222222222222"
 BASE = f"/{PROJECT}"
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
-
-@pytest.fixture
-def transport():
-    return FakeTransport()
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """cliff adds a console handler per run; drop them so runs do not pile up."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-@pytest.fixture
-def run(transport, capsys):
-    """Run ``kingbird ARGS``; return (exit status, stdout, stderr)."""
-
-    class App(KingbirdApp):
-        def initialize_app(self, argv):
-            self.client_manager = SimpleNamespace(kingbird=Client(
-                session_with(transport), endpoint=ENDPOINT, project_id=PROJECT))
-
-    def _run(*argv):
-        try:
-            status = App().run(list(argv))
-        except SystemExit as exc:  # argparse's usage errors, as the real program exits
-            status = exc.code
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return _run
+# The shared fixtures, found by pytest under these names.
+transport = _cli_harness.transport
+run = _cli_harness.run
+restore_logging = _cli_harness.restore_logging
 
 
 def test_update_maps_the_guides_options_to_the_request_body(run, transport):

@@ -4,14 +4,9 @@ answers -> tables."""
 from __future__ import annotations
 
 import json
-import logging
-from types import SimpleNamespace
 
-import pytest
-from _fake_kingbird import ENDPOINT, PROJECT, FakeTransport, session_with
-
-from kingbird.cli.main import KingbirdApp
-from kingbird.client import Client
+import _cli_harness
+from _fake_kingbird import PROJECT
 
 BASE = f"/{PROJECT}/os-dr"
 PLAN = {"id": "pl1", "name": "vnf", "method": "snapshot-backup", "source_region": "R1",
@@ -22,37 +17,10 @@ STEPS = [{"name": "import_backups", "description": "Import", "status": "DONE",
          {"name": "restore_volumes", "description": "Restore", "status": "PENDING",
           "detail": None, "items": []}]
 
-
-@pytest.fixture
-def transport():
-    return FakeTransport()
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-@pytest.fixture
-def run(transport, capsys):
-    class App(KingbirdApp):
-        def initialize_app(self, argv):
-            self.client_manager = SimpleNamespace(kingbird=Client(
-                session_with(transport), endpoint=ENDPOINT, project_id=PROJECT))
-
-    def _run(*argv):
-        try:
-            status = App().run(list(argv))
-        except SystemExit as exc:
-            status = exc.code
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return _run
+# The shared fixtures, found by pytest under these names.
+transport = _cli_harness.transport
+run = _cli_harness.run
+restore_logging = _cli_harness.restore_logging
 
 
 def test_plan_create_sends_the_servers_in_boot_order(run, transport):

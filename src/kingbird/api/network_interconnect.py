@@ -9,6 +9,9 @@ stored for the engines, and the answer is 202 with its current state.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 from flask import Blueprint
 
 from kingbird import exceptions
@@ -45,6 +48,61 @@ def _router_view(router: dict) -> dict:
     return view
 
 
+@dataclasses.dataclass(frozen=True)
+class _Kind:
+    """One kind of stored interconnect object: its policy, wire name and storage."""
+
+    policy: str
+    key: str
+    label: str
+    view: Callable[[dict], dict]
+    get: Callable
+    listing: Callable
+    mark_deleting: Callable
+
+
+_RULE = _Kind(RULE_POLICY, "global_security_group_rule", "global security group rule",
+              _rule_view, db_api.get_sg_rule, db_api.list_sg_rules,
+              db_api.mark_sg_rule_deleting)
+_ROUTER = _Kind(ROUTER_POLICY, "global_router", "global router", _router_view,
+                db_api.get_router, db_api.list_routers, db_api.mark_router_deleting)
+
+
+def _list(kind: _Kind, tenant: str | None):
+    _, project = access.project_of(tenant)
+    authorise(f"{kind.policy}:list", {"project_id": project})
+    with services().db() as session:
+        rows = kind.listing(session, project)
+    return json_response({f"{kind.key}s": [kind.view(r) for r in rows]})
+
+
+def _load(kind: _Kind, session, object_id: str, project: str) -> dict:
+    row = kind.get(session, object_id, project)
+    if row is None:
+        raise exceptions.NotFound(f"{kind.label} {object_id} not found")
+    return row
+
+
+def _show(kind: _Kind, object_id: str, tenant: str | None):
+    _, project = access.project_of(tenant)
+    authorise(f"{kind.policy}:show", {"project_id": project})
+    with services().db() as session:
+        row = _load(kind, session, object_id, project)
+    return json_response({kind.key: kind.view(row)})
+
+
+def _delete(kind: _Kind, object_id: str, tenant: str | None):
+    """Mark the object for the engine to tear down; 202 with its DELETING state."""
+    _, project = access.project_of(tenant)
+    authorise(f"{kind.policy}:delete", {"project_id": project})
+    with services().db() as session:
+        _load(kind, session, object_id, project)
+        kind.mark_deleting(session, object_id)
+        row = _load(kind, session, object_id, project)
+    services().wake_engine()
+    return json_response({kind.key: kind.view(row)}, 202)
+
+
 # -- security group rules -----------------------------------------------------------
 
 def create_rule(tenant: str | None = None):
@@ -64,37 +122,15 @@ def create_rule(tenant: str | None = None):
 
 
 def list_rules(tenant: str | None = None):
-    _, project = access.project_of(tenant)
-    authorise(f"{RULE_POLICY}:list", {"project_id": project})
-    with services().db() as session:
-        rules = db_api.list_sg_rules(session, project)
-    return json_response({"global_security_group_rules": [_rule_view(r) for r in rules]})
-
-
-def _load_rule(session, rule_id: str, project: str) -> dict:
-    rule = db_api.get_sg_rule(session, rule_id, project)
-    if rule is None:
-        raise exceptions.NotFound(f"global security group rule {rule_id} not found")
-    return rule
+    return _list(_RULE, tenant)
 
 
 def show_rule(rule_id: str, tenant: str | None = None):
-    _, project = access.project_of(tenant)
-    authorise(f"{RULE_POLICY}:show", {"project_id": project})
-    with services().db() as session:
-        rule = _load_rule(session, rule_id, project)
-    return json_response({"global_security_group_rule": _rule_view(rule)})
+    return _show(_RULE, rule_id, tenant)
 
 
 def delete_rule(rule_id: str, tenant: str | None = None):
-    _, project = access.project_of(tenant)
-    authorise(f"{RULE_POLICY}:delete", {"project_id": project})
-    with services().db() as session:
-        _load_rule(session, rule_id, project)
-        db_api.mark_sg_rule_deleting(session, rule_id)
-        rule = _load_rule(session, rule_id, project)
-    services().wake_engine()
-    return json_response({"global_security_group_rule": _rule_view(rule)}, 202)
+    return _delete(_RULE, rule_id, tenant)
 
 
 # -- global routers -----------------------------------------------------------------
@@ -159,37 +195,15 @@ def create_router(tenant: str | None = None):
 
 
 def list_routers(tenant: str | None = None):
-    _, project = access.project_of(tenant)
-    authorise(f"{ROUTER_POLICY}:list", {"project_id": project})
-    with services().db() as session:
-        routers = db_api.list_routers(session, project)
-    return json_response({"global_routers": [_router_view(r) for r in routers]})
-
-
-def _load_router(session, router_id: str, project: str) -> dict:
-    router = db_api.get_router(session, router_id, project)
-    if router is None:
-        raise exceptions.NotFound(f"global router {router_id} not found")
-    return router
+    return _list(_ROUTER, tenant)
 
 
 def show_router(router_id: str, tenant: str | None = None):
-    _, project = access.project_of(tenant)
-    authorise(f"{ROUTER_POLICY}:show", {"project_id": project})
-    with services().db() as session:
-        router = _load_router(session, router_id, project)
-    return json_response({"global_router": _router_view(router)})
+    return _show(_ROUTER, router_id, tenant)
 
 
 def delete_router(router_id: str, tenant: str | None = None):
-    _, project = access.project_of(tenant)
-    authorise(f"{ROUTER_POLICY}:delete", {"project_id": project})
-    with services().db() as session:
-        _load_router(session, router_id, project)
-        db_api.mark_router_deleting(session, router_id)
-        router = _load_router(session, router_id, project)
-    services().wake_engine()
-    return json_response({"global_router": _router_view(router)}, 202)
+    return _delete(_ROUTER, router_id, tenant)
 
 
 _RULES = "/os-global-security-group-rules"

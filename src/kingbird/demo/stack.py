@@ -143,6 +143,11 @@ class Stack:
         prov.ensure_role("reader")
         prov.ensure_user(DEMO_USER, self.state.password(DEMO_USER), DEMO_PROJECT, role="member")
 
+    def regionsim_region(self, region: str) -> str:
+        """regionsim's ``--region`` for ``region``: ``NAME=PORT``, tokens checked at
+        the one Keystone."""
+        return f"{region}={self.state.port('region-' + region)}"
+
     def start_regionsim(self) -> None:
         ready = self.state_dir / "regionsim.json"
         ready.unlink(missing_ok=True)
@@ -151,7 +156,7 @@ class Stack:
                 "--control-port", str(self.state.port("regionsim-control")),
                 "--ready-file", str(ready)]
         for region in self.region_names:
-            args += ["--region", f"{region}={self.state.port('region-' + region)}"]
+            args += ["--region", self.regionsim_region(region)]
         env = dict(os.environ, REGIONSIM_AUTH_PASSWORD=self.state.password("regionsim"))
         log = open(self.state_dir / "regionsim.log", "ab")  # noqa: SIM115 (kept by the child)
         self.regionsim = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)

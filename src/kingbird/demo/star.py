@@ -21,7 +21,6 @@ off, so that revocations written at the master are seen at once.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -145,27 +144,9 @@ class StarStack(Stack):
 
     # -- regionsim and Kingbird ------------------------------------------------------
 
-    def start_regionsim(self) -> None:
-        """regionsim with every region validating tokens at its own Keystone."""
-        ready = self.state_dir / "regionsim.json"
-        ready.unlink(missing_ok=True)
-        args = [sys.executable, "-m", "regionsim.cmd", "--keystone-url", self.keystone.auth_url,
-                "--auth-username", "regionsim", "--auth-project", SERVICE_PROJECT,
-                "--control-port", str(self.state.port("regionsim-control")),
-                "--ready-file", str(ready)]
-        for region in self.region_names:
-            args += ["--region", f"{region}={self.state.port('region-' + region)}"
-                                 f"@{self.region_keystone(region).auth_url}"]
-        env = dict(os.environ, REGIONSIM_AUTH_PASSWORD=self.state.password("regionsim"))
-        log = open(self.state_dir / "regionsim.log", "ab")  # noqa: SIM115 (kept by the child)
-        self.regionsim = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while not ready.exists():
-            if self.regionsim.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("regionsim did not start; see "
-                                   f"{self.state_dir / 'regionsim.log'}")
-            time.sleep(0.05)
-        self.sim_endpoints = json.loads(ready.read_text())
+    def regionsim_region(self, region: str) -> str:
+        """``NAME=PORT@KEYSTONE``: every region validates tokens at its own Keystone."""
+        return f"{super().regionsim_region(region)}@{self.region_keystone(region).auth_url}"
 
     def register_endpoints(self) -> None:
         if self.sim_endpoints:

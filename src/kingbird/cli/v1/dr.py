@@ -47,6 +47,23 @@ def _dry_run_rows(dry: DryRun):
     return [(s.name, s.description, "\n".join(s.items)) for s in dry.steps]
 
 
+class _OnPlan:
+    """A command on one plan, or with ``on_point`` on one of its restore points.
+
+    Mixed in before the cliff base class, it adds the ids as the first positionals;
+    a command's own ``get_parser`` calls ``super()`` and adds its options after them.
+    """
+
+    on_point = False
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("plan", metavar="<plan-id>")
+        if self.on_point:
+            parser.add_argument("point", metavar="<restore-point-id>")
+        return parser
+
+
 class CreateProtectionPlan(common.ShowOne):
     _description = ("Protect the servers of a VNF: restore points of them are taken on "
                     "schedule, restorable in the recovery region")
@@ -95,24 +112,18 @@ class ListProtectionPlan(common.Lister):
                                p.current_region, len(p.servers), p.status) for p in plans]
 
 
-class ShowProtectionPlan(common.ShowOne):
+class ShowProtectionPlan(_OnPlan, common.ShowOne):
     _description = "Show a protection plan"
-
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("plan", metavar="<plan-id>")
-        return parser
 
     def take_action(self, parsed_args):
         return plan_fields(self.client.dr.get_plan(parsed_args.plan))
 
 
-class SetProtectionPlan(common.ShowOne):
+class SetProtectionPlan(_OnPlan, common.ShowOne):
     _description = "Change a protection plan's name, description, interval or retention"
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        parser.add_argument("plan", metavar="<plan-id>")
         parser.add_argument("--name", metavar="<name>")
         parser.add_argument("--description", metavar="<text>")
         parser.add_argument("--interval", type=int, metavar="<seconds>")
@@ -148,25 +159,15 @@ class DeleteProtectionPlan(common.Command):
             raise CommandError(f"{failed} of {len(parsed_args.plans)} plans failed to delete")
 
 
-class CreateRestorePoint(common.Command):
+class CreateRestorePoint(_OnPlan, common.Command):
     _description = "Take a restore point of a plan now"
-
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("plan", metavar="<plan-id>")
-        return parser
 
     def take_action(self, parsed_args):
         self.client.dr.take_restore_point(parsed_args.plan)
 
 
-class ListRestorePoint(common.Lister):
+class ListRestorePoint(_OnPlan, common.Lister):
     _description = "List a plan's restore points: time, size, status"
-
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("plan", metavar="<plan-id>")
-        return parser
 
     def take_action(self, parsed_args):
         points = self.client.dr.list_restore_points(parsed_args.plan)
@@ -174,14 +175,9 @@ class ListRestorePoint(common.Lister):
                                 p.incremental, p.purpose) for p in points]
 
 
-class ShowRestorePoint(common.ShowOne):
+class ShowRestorePoint(_OnPlan, common.ShowOne):
     _description = "Show a restore point: its volumes' backups and its steps"
-
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("plan", metavar="<plan-id>")
-        parser.add_argument("point", metavar="<restore-point-id>")
-        return parser
+    on_point = True
 
     def take_action(self, parsed_args):
         p = self.client.dr.get_restore_point(parsed_args.plan, parsed_args.point)
@@ -201,27 +197,21 @@ class ShowRestorePoint(common.ShowOne):
                  p.error or ""))
 
 
-class DeleteRestorePoint(common.Command):
+class DeleteRestorePoint(_OnPlan, common.Command):
     _description = "Delete a restore point and its backups"
-
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("plan", metavar="<plan-id>")
-        parser.add_argument("point", metavar="<restore-point-id>")
-        return parser
+    on_point = True
 
     def take_action(self, parsed_args):
         self.client.dr.delete_restore_point(parsed_args.plan, parsed_args.point)
 
 
-class _Recover(common.Lister):
+class _Recover(_OnPlan, common.Lister):
     """Start a failover or failback; list its steps (all of them with --dry-run)."""
 
     action = ""
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        parser.add_argument("plan", metavar="<plan-id>")
         parser.add_argument("--dry-run", action="store_true",
                             help="Only list the steps, change nothing")
         parser.add_argument("--wait", action="store_true",

@@ -20,8 +20,6 @@ import base64
 import binascii
 import json
 
-from flask import request
-
 from regionsim.services.cinder import content, quota
 from regionsim.services.cinder.common import (
     AZ,
@@ -29,9 +27,8 @@ from regionsim.services.cinder.common import (
     bad_request,
     body_object,
     iso,
-    listing_pool,
+    listed,
     now,
-    paginate,
     parse_int,
     require_admin,
     route,
@@ -122,13 +119,7 @@ def create_backup():
 
 def _listed() -> list[dict]:
     cinder = state()
-    volume_id = request.args.get("volume_id")
-    name = request.args.get("name")
-    items = [b for b in listing_pool(cinder.backups_by_project, cinder.backups)
-             if (volume_id is None or b["volume_id"] == volume_id)
-             and (name is None or b["name"] == name)]
-    items.sort(key=lambda b: (b["created_at"], b["id"]), reverse=True)
-    return paginate(items)
+    return listed(cinder.backups_by_project, cinder.backups, "volume_id", "name")
 
 
 @route("/backups")

@@ -9,11 +9,10 @@ the token's (``Malformed request url`` otherwise). Microversions come from
 from __future__ import annotations
 
 import datetime
-import re
-import uuid
 
 from flask import Blueprint, g, request
 
+from regionsim.services._compute_style import FaultError, Microversions, fault_body
 from regionsim.web import caller, json_body, json_response, region
 
 bp = Blueprint("cinder", __name__, url_prefix="/volume")
@@ -23,93 +22,39 @@ MAX_VERSION = (3, 71)
 AZ = "nova"
 BACKEND_HOST = "regionsim@lvmdriver-1"
 
-_FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden",
-                404: "itemNotFound", 405: "badMethod", 409: "conflictingRequest",
-                413: "overLimit", 415: "badMediaType", 429: "overLimit",
-                501: "notImplemented", 503: "serviceUnavailable"}
-_VERSION_RE = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
 
-
-class CinderError(Exception):
+class CinderError(FaultError):
     """An error Cinder answers with its fault body; 413s carry ``retryAfter``."""
 
-    def __init__(self, code: int, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
+_VERSIONS = Microversions("cinder", "volume", MIN_VERSION, MAX_VERSION, CinderError)
 
-def bad_request(message: str) -> CinderError:
-    return CinderError(400, message)
-
-
-def not_found(message: str) -> CinderError:
-    return CinderError(404, message)
+bad_request = CinderError.bad_request
+not_found = CinderError.not_found
+policy_denied = CinderError.policy_denied
+require_admin = CinderError.require_admin
 
 
 def over_limit(message: str) -> CinderError:
     return CinderError(413, message)
 
 
-def policy_denied(rule: str) -> CinderError:
-    return CinderError(403, f"Policy doesn't allow {rule} to be performed.")
-
-
-def require_admin(rule: str) -> None:
-    if not caller().is_admin:
-        raise policy_denied(rule)
-
-
 @bp.errorhandler(CinderError)
 def _cinder_fault(exc: CinderError):
-    name = _FAULT_NAMES.get(exc.code, "computeFault")
-    fault = {"code": exc.code, "message": exc.message}
-    headers = {}
     if exc.code == 413:
-        fault["retryAfter"] = "0"
-        headers["Retry-After"] = "0"
-    return json_response({name: fault}, exc.code, headers)
+        return json_response(fault_body(exc, retryAfter="0"), exc.code, {"Retry-After": "0"})
+    return json_response(fault_body(exc), exc.code, {})
 
 
-def fmt(version: tuple[int, int]) -> str:
-    return f"{version[0]}.{version[1]}"
-
-
-def _requested_version() -> tuple[int, int]:
-    text = None
-    for part in request.headers.get("OpenStack-API-Version", "").split(","):
-        service, _, value = part.strip().partition(" ")
-        if service.lower() == "volume" and value.strip():
-            text = value.strip()
-    if text is None:
-        return MIN_VERSION
-    if text.lower() == "latest":
-        return MAX_VERSION
-    match = _VERSION_RE.match(text)
-    if not match:
-        raise bad_request(f"API Version String {text} is of invalid format. Must be of "
-                          "format MajorNum.MinorNum.")
-    wanted = (int(match.group(1)), int(match.group(2)))
-    if not MIN_VERSION <= wanted <= MAX_VERSION:
-        raise CinderError(406, f"Version {text} is not supported by the API. Minimum is "
-                               f"{fmt(MIN_VERSION)} and maximum is {fmt(MAX_VERSION)}.")
-    return wanted
-
-
-@bp.before_request
-def _negotiate():
-    g.cinder_request_id = "req-" + str(uuid.uuid4())
-    g.cinder_version = MIN_VERSION
-    g.cinder_version = _requested_version()
+bp.before_request(_VERSIONS.negotiate)
 
 
 @bp.after_request
 def _headers(response):
+    # Cinder echoes the version only on the versioned API, not on its root document.
     if request.path.startswith("/volume/v3"):
-        response.headers["OpenStack-API-Version"] = \
-            f"volume {fmt(getattr(g, 'cinder_version', MIN_VERSION))}"
-        response.headers["Vary"] = "OpenStack-API-Version"
-    response.headers["X-OpenStack-Request-Id"] = getattr(g, "cinder_request_id", "")
+        _VERSIONS.echo(response)
+    response.headers["X-OpenStack-Request-Id"] = _VERSIONS.request_id()
     return response
 
 
@@ -215,6 +160,21 @@ def paginate(items: list[dict]) -> list[dict]:
     if limit is not None:
         items = items[:parse_int("limit", limit, minimum=0)]
     return items
+
+
+def listed(by_project: dict, everything: dict, *keys: str, where=None) -> list[dict]:
+    """A listing's records, newest first and paginated as the query asks.
+
+    :param keys: fields the query may filter on: a record is kept when each one
+        the query names is equal to the query's value.
+    :param where: a further test of a record, made only on records the ``keys`` keep.
+    """
+    wanted = {key: request.args.get(key) for key in keys}
+    items = [record for record in listing_pool(by_project, everything)
+             if all(value is None or record[key] == value for key, value in wanted.items())
+             and (where is None or where(record))]
+    items.sort(key=lambda record: (record["created_at"], record["id"]), reverse=True)
+    return paginate(items)
 
 
 def listing_pool(by_project: dict, everything: dict):

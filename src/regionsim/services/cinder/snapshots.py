@@ -9,10 +9,9 @@ from regionsim.services.cinder.common import (
     at_least,
     bad_request,
     body_object,
-    listing_pool,
+    listed,
     not_found,
     now,
-    paginate,
     route,
     state,
     to_bool,
@@ -53,13 +52,7 @@ def create_snapshot():
 
 def _listed() -> list[dict]:
     cinder = state()
-    volume_id = request.args.get("volume_id")
-    status = request.args.get("status")
-    items = [s for s in listing_pool(cinder.snapshots_by_project, cinder.snapshots)
-             if (volume_id is None or s["volume_id"] == volume_id)
-             and (status is None or s["status"] == status)]
-    items.sort(key=lambda s: (s["created_at"], s["id"]), reverse=True)
-    return paginate(items)
+    return listed(cinder.snapshots_by_project, cinder.snapshots, "volume_id", "status")
 
 
 @route("/snapshots")

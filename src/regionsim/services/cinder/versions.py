@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from flask import request
 
-from regionsim.services.cinder.common import MAX_VERSION, MIN_VERSION, bp, fmt
+from regionsim.services._compute_style import fmt
+from regionsim.services.cinder.common import MAX_VERSION, MIN_VERSION, bp
 from regionsim.web import json_response
 
 

@@ -8,10 +8,9 @@ from flask import request
 from regionsim.services.cinder.common import (
     bad_request,
     body_object,
-    listing_pool,
+    listed,
     not_found,
     now,
-    paginate,
     parse_int,
     route,
     state,
@@ -91,15 +90,11 @@ def create_volume():
 
 def _listed() -> list[dict]:
     cinder = state()
-    name = request.args.get("name")
-    status = request.args.get("status")
     bootable = request.args.get("bootable")
-    items = [v for v in listing_pool(cinder.volumes_by_project, cinder.volumes)
-             if (name is None or v["name"] == name)
-             and (status is None or v["status"] == status)
-             and (bootable is None or v["bootable"] == to_bool("bootable", bootable))]
-    items.sort(key=lambda v: (v["created_at"], v["id"]), reverse=True)
-    return paginate(items)
+    # Parsed only for records that get this far: an empty listing ignores a bad value.
+    return listed(cinder.volumes_by_project, cinder.volumes, "name", "status",
+                  where=lambda v: bootable is None
+                  or v["bootable"] == to_bool("bootable", bootable))
 
 
 @route("/volumes")

@@ -110,26 +110,25 @@ def delete_image(image_id):
     return web.json_response(None, 204)
 
 
+def _switch_activation(image_id: str, action: str, status: str):
+    """``deactivate`` or ``reactivate``: allowed between active and deactivated only."""
+    image = owned_image(state(), image_id, web.caller(), action)
+    if image["status"] not in ("active", "deactivated"):
+        raise forbidden(f"Not allowed to {action} image in status '{image['status']}'")
+    image.update(status=status, updated_at=now())
+    return web.json_response(None, 204)
+
+
 @bp.post("/v2/images/<image_id>/actions/deactivate")
 @locked
 def deactivate_image(image_id):
-    st, caller = state(), web.caller()
-    image = owned_image(st, image_id, caller, "deactivate")
-    if image["status"] not in ("active", "deactivated"):
-        raise forbidden(f"Not allowed to deactivate image in status '{image['status']}'")
-    image.update(status="deactivated", updated_at=now())
-    return web.json_response(None, 204)
+    return _switch_activation(image_id, "deactivate", "deactivated")
 
 
 @bp.post("/v2/images/<image_id>/actions/reactivate")
 @locked
 def reactivate_image(image_id):
-    st, caller = state(), web.caller()
-    image = owned_image(st, image_id, caller, "reactivate")
-    if image["status"] not in ("active", "deactivated"):
-        raise forbidden(f"Not allowed to reactivate image in status '{image['status']}'")
-    image.update(status="active", updated_at=now())
-    return web.json_response(None, 204)
+    return _switch_activation(image_id, "reactivate", "active")
 
 
 @bp.put("/v2/images/<image_id>/tags/<tag>")

@@ -13,7 +13,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, request
 
 from regionsim import web
-from regionsim.services.neutron.errors import BadRequest, NeutronError, PolicyNotAuthorized
+from regionsim.services.neutron.errors import (
+    BadRequest,
+    NeutronError,
+    PolicyNotAuthorized,
+    not_found,
+)
 
 bp = Blueprint("neutron", __name__, url_prefix="/networking")
 
@@ -48,6 +53,23 @@ def route(rule: str, methods: list[str]):
 def state():
     """The Neutron state of the request's region."""
     return web.region().service("neutron")
+
+
+def visible_row(table, row_id: str, caller: web.Caller, kind: str) -> dict:
+    """Row ``row_id`` of ``table`` if the caller owns it or is an admin.
+
+    :raises NotFound: Neutron's 404 for ``kind``, also for another project's row:
+        Neutron does not reveal that it exists.
+    """
+    row = table.get(row_id)
+    if row is None or not (caller.is_admin or row["project_id"] == caller.project_id):
+        raise not_found(kind, row_id)
+    return row
+
+
+def listable_rows(table, caller: web.Caller):
+    """The rows of ``table`` a listing starts from: all for an admin, else the caller's."""
+    return table.rows.values() if caller.is_admin else table.owned_by(caller.project_id)
 
 
 def resource_body(key: str) -> dict:

@@ -7,7 +7,7 @@ import ipaddress
 from regionsim import web
 from regionsim.services.neutron import common, networks, ports
 from regionsim.services.neutron.common import route
-from regionsim.services.neutron.errors import BadRequest, Conflict, NotFound, not_found
+from regionsim.services.neutron.errors import BadRequest, Conflict, NotFound
 from regionsim.services.neutron.store import base_row, touch
 
 CREATE = frozenset({"floating_network_id", "port_id", "fixed_ip_address", "floating_ip_address",
@@ -22,10 +22,7 @@ def _bad(message: str) -> BadRequest:
 
 
 def visible(st, fip_id: str, caller) -> dict:
-    fip = st.floatingips.get(fip_id)
-    if fip is None or not (caller.is_admin or fip["project_id"] == caller.project_id):
-        raise not_found("floatingip", fip_id)
-    return fip
+    return common.visible_row(st.floatingips, fip_id, caller, "floatingip")
 
 
 def render(st, fip: dict, caller) -> dict:
@@ -129,8 +126,7 @@ def create_floatingip(st, caller, body: dict) -> dict:
 @route("/v2.0/floatingips", ["GET"])
 def list_floatingips():
     st, caller = common.state(), web.caller()
-    rows = (st.floatingips.rows.values() if caller.is_admin
-            else st.floatingips.owned_by(caller.project_id))
+    rows = common.listable_rows(st.floatingips, caller)
     return common.listing("floatingips", common.filtered(rows), lambda f: render(st, f, caller))
 
 

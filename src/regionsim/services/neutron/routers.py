@@ -12,7 +12,6 @@ from regionsim.services.neutron.errors import (
     Conflict,
     NotFound,
     PolicyNotAuthorized,
-    not_found,
 )
 from regionsim.services.neutron.store import base_row, touch
 
@@ -31,10 +30,7 @@ def _bad(message: str) -> BadRequest:
 
 
 def visible(st, router_id: str, caller) -> dict:
-    router = st.routers.get(router_id)
-    if router is None or not (caller.is_admin or router["project_id"] == caller.project_id):
-        raise not_found("router", router_id)
-    return router
+    return common.visible_row(st.routers, router_id, caller, "router")
 
 
 def render(st, router: dict, caller) -> dict:
@@ -247,8 +243,7 @@ def remove_interface(st, caller, router: dict, subnet_id, port_id) -> dict:
 @route("/v2.0/routers", ["GET"])
 def list_routers():
     st, caller = common.state(), web.caller()
-    rows = (st.routers.rows.values() if caller.is_admin
-            else st.routers.owned_by(caller.project_id))
+    rows = common.listable_rows(st.routers, caller)
     return common.listing("routers", common.filtered(rows), lambda r: render(st, r, caller))
 
 

@@ -13,7 +13,7 @@ import ipaddress
 from regionsim import web
 from regionsim.services.neutron import common
 from regionsim.services.neutron.common import BadRequest, route
-from regionsim.services.neutron.errors import Conflict, not_found
+from regionsim.services.neutron.errors import Conflict
 from regionsim.services.neutron.store import base_row, touch
 
 _PROTOCOLS = {"hopopt": 0, "icmp": 1, "igmp": 2, "ipip": 4, "tcp": 6, "egp": 8, "udp": 17,
@@ -79,10 +79,7 @@ def sg_view(state, sg: dict, caller) -> dict:
 
 
 def visible_group(state, sg_id: str, caller) -> dict:
-    sg = state.security_groups.get(sg_id)
-    if sg is None or not (caller.is_admin or sg["project_id"] == caller.project_id):
-        raise not_found("security_group", sg_id)
-    return sg
+    return common.visible_row(state.security_groups, sg_id, caller, "security_group")
 
 
 def delete_group(state, sg: dict) -> None:
@@ -227,8 +224,7 @@ def create_rule(state, caller, body: dict) -> dict:
 def list_security_groups():
     st, caller = common.state(), web.caller()
     ensure_default(st, caller.project_id)
-    rows = (st.security_groups.rows.values() if caller.is_admin
-            else st.security_groups.owned_by(caller.project_id))
+    rows = common.listable_rows(st.security_groups, caller)
     return common.listing("security_groups", common.filtered(rows),
                           lambda sg: sg_view(st, sg, caller))
 
@@ -295,8 +291,7 @@ def delete_security_group(sg_id):
 @route("/v2.0/security-group-rules", ["GET"])
 def list_security_group_rules():
     st, caller = common.state(), web.caller()
-    rows = (st.security_group_rules.rows.values() if caller.is_admin
-            else st.security_group_rules.owned_by(caller.project_id))
+    rows = common.listable_rows(st.security_group_rules, caller)
     return common.listing("security_group_rules", common.filtered(rows),
                           lambda rule: common.view(rule, caller))
 
@@ -309,10 +304,7 @@ def create_security_group_rule():
 
 
 def _visible_rule(st, rule_id, caller) -> dict:
-    rule = st.security_group_rules.get(rule_id)
-    if rule is None or not (caller.is_admin or rule["project_id"] == caller.project_id):
-        raise not_found("security_group_rule", rule_id)
-    return rule
+    return common.visible_row(st.security_group_rules, rule_id, caller, "security_group_rule")
 
 
 @route("/v2.0/security-group-rules/<rule_id>", ["GET"])

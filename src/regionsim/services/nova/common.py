@@ -1,19 +1,19 @@
 """What every simulated Nova route shares: the blueprint, microversions, faults, links.
 
-Nova answers errors as ``{"<faultName>": {"code": N, "message": "..."}}``; the
-fault names below are those of ``nova.api.openstack.wsgi.Fault``. Microversions
-are negotiated from ``OpenStack-API-Version: compute X.Y`` or the legacy
-``X-OpenStack-Nova-API-Version`` header and echoed back, as Nova does.
+Nova answers errors as ``{"<faultName>": {"code": N, "message": "..."}}`` (the
+fault names of ``nova.api.openstack.wsgi.Fault``, in ``_compute_style``).
+Microversions are negotiated from ``OpenStack-API-Version: compute X.Y`` or the
+legacy ``X-OpenStack-Nova-API-Version`` header and echoed back, as Nova does; on
+top of the shared echo Nova repeats the request id as ``X-Compute-Request-Id``.
 """
 
 from __future__ import annotations
 
 import datetime
-import re
-import uuid
 
 from flask import Blueprint, g, request
 
+from regionsim.services._compute_style import FaultError, Microversions, fault_body
 from regionsim.web import caller, json_body, json_response, region
 
 bp = Blueprint("nova", __name__, url_prefix="/compute")
@@ -22,28 +22,18 @@ MIN_VERSION = (2, 1)
 MAX_VERSION = (2, 90)
 API_PREFIX = "/compute/v2.1"
 
-_FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden",
-                404: "itemNotFound", 405: "badMethod", 409: "conflictingRequest",
-                413: "overLimit", 415: "badMediaType", 429: "overLimit",
-                501: "notImplemented", 503: "serviceUnavailable"}
-_VERSION_RE = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
 
-
-class NovaError(Exception):
+class NovaError(FaultError):
     """An error Nova would answer with its fault body and ``code``."""
 
-    def __init__(self, code: int, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
+_VERSIONS = Microversions("nova", "compute", MIN_VERSION, MAX_VERSION, NovaError,
+                          legacy_header="X-OpenStack-Nova-API-Version")
 
-def bad_request(message: str) -> NovaError:
-    return NovaError(400, message)
-
-
-def not_found(message: str) -> NovaError:
-    return NovaError(404, message)
+bad_request = NovaError.bad_request
+not_found = NovaError.not_found
+policy_denied = NovaError.policy_denied
+require_admin = NovaError.require_admin
 
 
 def conflict(message: str) -> NovaError:
@@ -52,16 +42,6 @@ def conflict(message: str) -> NovaError:
 
 def forbidden(message: str) -> NovaError:
     return NovaError(403, message)
-
-
-def policy_denied(rule: str) -> NovaError:
-    """The 403 oslo.policy gives when a default rule refuses the caller."""
-    return NovaError(403, f"Policy doesn't allow {rule} to be performed.")
-
-
-def require_admin(rule: str) -> None:
-    if not caller().is_admin:
-        raise policy_denied(rule)
 
 
 def require_project_or_admin(rule: str, project_id: str) -> None:
@@ -73,52 +53,16 @@ def require_project_or_admin(rule: str, project_id: str) -> None:
 
 @bp.errorhandler(NovaError)
 def _nova_fault(exc: NovaError):
-    name = _FAULT_NAMES.get(exc.code, "computeFault")
-    return json_response({name: {"code": exc.code, "message": exc.message}}, exc.code)
+    return json_response(fault_body(exc), exc.code)
 
 
-def _requested_version() -> tuple[int, int]:
-    header = request.headers.get("OpenStack-API-Version", "")
-    text = None
-    for part in header.split(","):
-        service, _, value = part.strip().partition(" ")
-        if service.lower() == "compute" and value.strip():
-            text = value.strip()
-    if text is None:
-        text = request.headers.get("X-OpenStack-Nova-API-Version", "").strip() or None
-    if text is None:
-        return MIN_VERSION
-    if text.lower() == "latest":
-        return MAX_VERSION
-    match = _VERSION_RE.match(text)
-    if not match:
-        raise bad_request(f"API Version String {text} is of invalid format. Must be of "
-                          "format MajorNum.MinorNum.")
-    wanted = (int(match.group(1)), int(match.group(2)))
-    if not MIN_VERSION <= wanted <= MAX_VERSION:
-        raise NovaError(406, f"Version {text} is not supported by the API. Minimum is "
-                             f"{fmt(MIN_VERSION)} and maximum is {fmt(MAX_VERSION)}.")
-    return wanted
-
-
-def fmt(version: tuple[int, int]) -> str:
-    return f"{version[0]}.{version[1]}"
-
-
-@bp.before_request
-def _negotiate():
-    g.nova_request_id = "req-" + str(uuid.uuid4())
-    g.nova_version = MIN_VERSION
-    g.nova_version = _requested_version()
+bp.before_request(_VERSIONS.negotiate)
 
 
 @bp.after_request
 def _version_headers(response):
-    version = fmt(getattr(g, "nova_version", MIN_VERSION))
-    response.headers["OpenStack-API-Version"] = f"compute {version}"
-    response.headers["X-OpenStack-Nova-API-Version"] = version
-    response.headers["Vary"] = "OpenStack-API-Version, X-OpenStack-Nova-API-Version"
-    request_id = getattr(g, "nova_request_id", "")
+    _VERSIONS.echo(response)
+    request_id = _VERSIONS.request_id()
     response.headers["X-OpenStack-Request-Id"] = request_id
     response.headers["X-Compute-Request-Id"] = request_id
     return response

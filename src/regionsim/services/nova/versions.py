@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import request
 
-from regionsim.services.nova.common import MAX_VERSION, MIN_VERSION, bp, fmt
+from regionsim.services._compute_style import fmt
+from regionsim.services.nova.common import MAX_VERSION, MIN_VERSION, bp
 from regionsim.web import json_response
 
 _UPDATED = "2013-07-23T11:33:21Z"
