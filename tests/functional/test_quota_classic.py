@@ -13,7 +13,7 @@ import uuid
 import pytest
 from conftest import Cloud, Credentials, _read_openrc, start_demo, stop_demo
 from kb_http import KingbirdHTTP
-from test_quotas_api import fresh_project, nova_limits, sync_now_and_wait
+from test_quotas_api import fresh_project, make_boot_kit, nova_limits, sync_now_and_wait
 
 
 @pytest.fixture(scope="module")
@@ -46,17 +46,7 @@ def ids(cloud) -> dict:
 
 @pytest.fixture(scope="module")
 def boot_kit(cloud):
-    """An image, a flavor with 2 vCPUs and a network for the demo project in RegionOne."""
-    admin = cloud.admin("RegionOne")
-    image = admin.image.create_image(name=f"quota-img-{uuid.uuid4().hex[:6]}", data=b"x" * 1024,
-                                     disk_format="raw", container_format="bare",
-                                     visibility="public")
-    flavor = admin.compute.create_flavor(name=f"quota-2cpu-{uuid.uuid4().hex[:6]}", vcpus=2,
-                                         ram=512, disk=1)
-    member = cloud.member("RegionOne")
-    network = member.network.create_network(name="quota-net")
-    member.network.create_subnet(network_id=network.id, cidr="192.0.2.0/24", ip_version=4)
-    yield {"image": image.id, "flavor": flavor.id, "network": network.id}
+    return make_boot_kit(cloud)
 
 
 def test_sync_applies_the_formula_in_every_region(kb, ids, cloud, boot_kit):

@@ -293,8 +293,7 @@ def sync_now_and_wait(kb, ids, project: str, outcome: str = "SUCCESS") -> dict:
     return status
 
 
-@pytest.fixture(scope="module")
-def boot_kit(cloud):
+def make_boot_kit(cloud) -> dict:
     """An image, a flavor with 2 vCPUs and a network for the demo project in RegionOne."""
     admin = cloud.admin("RegionOne")
     image = admin.image.create_image(name=f"quota-img-{uuid.uuid4().hex[:6]}", data=b"x" * 1024,
@@ -305,7 +304,12 @@ def boot_kit(cloud):
     member = cloud.member("RegionOne")
     network = member.network.create_network(name="quota-net")
     member.network.create_subnet(network_id=network.id, cidr="192.0.2.0/24", ip_version=4)
-    yield {"image": image.id, "flavor": flavor.id, "network": network.id}
+    return {"image": image.id, "flavor": flavor.id, "network": network.id}
+
+
+@pytest.fixture(scope="module")
+def boot_kit(cloud):
+    return make_boot_kit(cloud)
 
 
 def test_sync_splits_the_global_limit_among_the_regions(kb, ids, cloud, boot_kit):
