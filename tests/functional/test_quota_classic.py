@@ -13,7 +13,13 @@ import uuid
 import pytest
 from conftest import Cloud, Credentials, _read_openrc, start_demo, stop_demo
 from kb_http import KingbirdHTTP
-from test_quotas_api import fresh_project, make_boot_kit, nova_limits, sync_now_and_wait
+from test_quotas_api import (
+    fresh_project,
+    make_boot_kit,
+    nova_limits,
+    sync_now_and_wait,
+    two_servers_in_region_one,
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,30 +56,11 @@ def boot_kit(cloud):
 
 
 def test_sync_applies_the_formula_in_every_region(kb, ids, cloud, boot_kit):
-    project, token = ids["demo"], ids["admin_token"]
-    path = f"/v1.0/{ids['admin']}/os-quota-sets/{project}"
-    assert kb.call("PUT", path, token,
-                   json={"quota_set": {"cores": 20, "instances": 10}}).status_code == 200
-    member = cloud.member("RegionOne")
-    servers = [member.compute.create_server(
-        name=f"quota-vm-{i}", image_id=boot_kit["image"], flavor_id=boot_kit["flavor"],
-        networks=[{"uuid": boot_kit["network"]}]) for i in range(2)]
-    try:
-        sync_now_and_wait(kb, ids, project)
+    with two_servers_in_region_one(kb, ids, cloud, boot_kit) as limits:
         expected = {"RegionOne": (20, 10), "RegionTwo": (16, 8), "RegionThree": (16, 8)}
         for region, (cores, instances) in expected.items():
-            limits = nova_limits(cloud, region, project)
-            assert (limits["cores"], limits["instances"]) == (cores, instances), region
-        detail = kb.call("GET", f"{path}/detail", token).json()["quota_set"]
-        assert detail["usage"]["cores"] == 4 and detail["usage"]["instances"] == 2
-        assert detail["regions"]["RegionOne"]["usage"]["cores"] == 4
-        assert detail["regions"]["RegionTwo"]["usage"]["cores"] == 0
-        assert detail["remaining"]["cores"] == 16
-        assert detail["missing_regions"] == {}
-    finally:
-        for server in servers:
-            member.compute.delete_server(server.id)
-        kb.call("DELETE", path, token)
+            assert (limits[region]["cores"], limits[region]["instances"]) == (cores, instances), \
+                region
 
 
 def test_a_region_down_during_sync_changes_no_region_and_is_recorded(kb, ids, cloud):
