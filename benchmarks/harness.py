@@ -161,11 +161,11 @@ class Kingbird:
     syncer: QuotaSyncer
     counter: CallCounter
 
-    def scheduler(self, projects: list[str], workers: int,
-                  sync_interval: float) -> QuotaScheduler:
+    def scheduler(self, projects: list[str], workers: int, sync_interval: float,
+                  contended_interval: float | None = None) -> QuotaScheduler:
         return QuotaScheduler(self.syncer, self.db, lambda: list(projects), "bench",
                               sync_interval=sync_interval, lease_seconds=300,
-                              workers=workers)
+                              workers=workers, contended_interval=contended_interval)
 
     def close(self) -> None:
         self.fanout.shutdown()

@@ -93,6 +93,26 @@ quota_opts = [
         help="Escrow: seconds after which a region's observed usage growth weighs half "
         "as much in its demand estimate. Default: twice sync_interval.",
     ),
+    cfg.FloatOpt(
+        "contended_sync_interval",
+        min=0.1,
+        help="Escrow: seconds between two syncs of a contended project, one whose usage "
+        "of some key reached contention_threshold of its global limit and changed since "
+        "the sync before. Capacity freed in a region where nobody asks for it is handed "
+        "to the others only at a sync, so under contention a shorter interval means "
+        "fewer creates refused while the global limit still has room. Engines look "
+        "for due projects every [engine] poll_interval, which bounds how soon. "
+        "Default: a quarter of sync_interval.",
+    ),
+    cfg.FloatOpt(
+        "contention_threshold",
+        default=0.8,
+        min=0.0,
+        max=1.0,
+        help="Escrow: fraction of a global limit that the project's usage must reach "
+        "for the project to be contended. 1.0 syncs early only projects at their "
+        "limit; 0 syncs every project whose usage moved at the contended interval.",
+    ),
 ]
 
 # Defaults of the global limits when neither the project nor the 'default' quota

@@ -25,7 +25,7 @@ from kingbird.engine.coordination import Coordinator, build_coordinator
 from kingbird.engine.dr_worker import build_dr_worker
 from kingbird.engine.job_runner import JobRunner
 from kingbird.engine.network_worker import build_network_worker
-from kingbird.engine.quota_scheduler import QuotaScheduler
+from kingbird.engine.quota_scheduler import QuotaScheduler, contended_interval
 from kingbird.engine.quota_sync import QuotaSyncer
 from kingbird.engine.service import Engine
 from kingbird.regions import identity
@@ -58,7 +58,9 @@ class Runtime:
             partial(identity.list_project_ids, self.keystone, conf.regions.interface),
             self.engine_id(), sync_interval=conf.quota.sync_interval,
             lease_seconds=conf.engine.lease_seconds, workers=conf.engine.job_workers,
-            coordinator=self.coordinator)
+            coordinator=self.coordinator,
+            contended_interval=contended_interval(conf.quota.contended_sync_interval,
+                                                  conf.quota.sync_interval))
         jobs = JobRunner(build_copiers(self.directory, conf.regions.retries), self.db,
                          self.engine_id(), workers=conf.engine.job_workers,
                          lease_seconds=conf.engine.lease_seconds,

@@ -5,12 +5,13 @@ let a project's usage over all regions exceed its global limit."""
 from __future__ import annotations
 
 import concurrent.futures as cf
+import datetime as dt
 import uuid
 
 import pytest
 from conftest import Credentials
-from kb_http import KingbirdHTTP
-from test_quotas_api import nova_limits, sync_now_and_wait
+from kb_http import KingbirdHTTP, wait_for
+from test_quotas_api import last_sync, nova_limits, sync_now_and_wait
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +123,29 @@ def test_headroom_follows_the_region_that_consumes(kb, ids, cloud, image):
     assert room["RegionTwo"] > 5 * max(room["RegionOne"], room["RegionThree"]), room
     assert min(room.values()) >= 1  # the floor: the idle regions can still start something
     assert sum(q["limits"]["instances"] for q in detail["regions"].values()) == 60
+
+
+def test_a_project_filling_its_limit_is_synced_again_sooner(kb, ids, cloud, image):
+    # The shared stack syncs every 3 s, so a contended project every 0.75 s.
+    tenant = Tenant(cloud, image)
+    set_limits(kb, ids, tenant.project_id, {"instances": 3, "cores": 30})
+    first = sync_now_and_wait(kb, ids, tenant.project_id)
+    assert first["contended"] is False  # nothing used yet
+    booted = 0
+    while booted < 3:  # a periodic sync may move the headroom while the regions boot
+        for region in cloud.regions:
+            while tenant.boot(region) == 202:
+                booted += 1
+        filled = sync_now_and_wait(kb, ids, tenant.project_id)
+    assert filled["contended"] is True  # at its limit, and the usage moved
+
+    def next_sync():
+        status = last_sync(kb, ids, tenant.project_id)
+        return status if status["last_sync_at"] != filled["last_sync_at"] else None
+
+    # no request: the engine comes back by itself, well before the periodic 3 s
+    again = wait_for(next_sync, timeout=10, interval=0.05, what="the contended re-sync")
+    gap = (dt.datetime.fromisoformat(again["last_sync_at"])
+           - dt.datetime.fromisoformat(filled["last_sync_at"])).total_seconds()
+    assert gap < 2.5, gap
+    assert again["contended"] is False  # full but idle: back to the periodic interval

@@ -184,7 +184,8 @@ def test_record_sync_result_releases_lease_and_clears_request(factory):
     assert status == {
         "project_id": "p1", "last_sync_at": later(5), "outcome": "FAILURE",
         "failed_regions": ["RegionTwo"], "reason": "RegionTwo: timeout",
-        "requested_at": None, "lease_owner": None, "lease_expires_at": None,
+        "requested_at": None, "contended": False, "lease_owner": None,
+        "lease_expires_at": None,
     }
 
 

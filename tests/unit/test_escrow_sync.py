@@ -260,3 +260,28 @@ def test_escrow_syncer_writes_increases_only_while_it_holds_the_lease(db_factory
     outcome = syncer_.sync("p", owner="engine-1")  # a late sync by engine-1
     assert "another engine" in outcome.reason
     assert regions.total("instances") == 10  # nothing grew
+
+
+def test_a_sync_that_finds_usage_near_the_limit_and_moving_reports_contention():
+    regions = FakeRegions({"R1": nova(5, 10, 4, 8), "R2": nova(5, 10, 4, 8)})
+    sync = syncer(regions)
+    first = sync.sync("p", GLOBAL, {})
+    assert first.contended == ["cores", "instances"]  # never seen: counts as moved
+    still = sync.sync("p", GLOBAL, first.states)
+    assert still.contended == []  # full-ish but idle: nothing to rebalance sooner
+    regions.usage["R1"].update(instances=5, cores=10)
+    assert sync.sync("p", GLOBAL, still.states).contended == ["cores", "instances"]
+    regions.usage["R1"].update(instances=1, cores=2)
+    regions.usage["R2"].update(instances=1, cores=2)
+    assert sync.sync("p", GLOBAL, still.states).contended == []
+
+
+def test_the_escrow_syncer_records_contention_for_the_scheduler(db_factory):
+    regions = FakeRegions({"R1": nova(10, 20, 9, 18), "R2": nova(10, 20)})
+    syncer_ = quota_syncer(db_factory, regions, "escrow")
+    assert syncer_.sync("p").contended == ["cores", "instances"]
+    with transaction(db_factory) as session:
+        assert db.get_sync_status(session, "p")["contended"] is True
+    assert syncer_.sync("p").contended == []
+    with transaction(db_factory) as session:
+        assert db.get_sync_status(session, "p")["contended"] is False

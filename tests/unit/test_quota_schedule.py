@@ -43,9 +43,11 @@ def tx(tmp_path, migrated):
     engine.dispose()
 
 
-def claim(tx, owner="e1", limit=10, synced_before=T0, now=T0, lease=30):
+def claim(tx, owner="e1", limit=10, synced_before=T0, now=T0, lease=30,
+          contended_before=None):
     with tx() as s:
-        return db.claim_due_projects(s, owner, lease, synced_before, limit, now=now)
+        return db.claim_due_projects(s, owner, lease, synced_before, limit, now=now,
+                                     contended_before=contended_before)
 
 
 def test_scheduled_projects_are_due_at_once_and_scheduling_again_changes_nothing(tx):
@@ -210,5 +212,49 @@ def test_a_project_locked_by_another_engine_is_skipped(tx):
             assert held
             run_round(scheduler)
         assert [p for p, _ in syncer.calls] == ["free"]
+    finally:
+        scheduler.shutdown()
+
+
+def test_a_contended_project_is_due_again_after_the_contended_interval_only(tx):
+    with tx() as s:
+        db.schedule_projects(s, ["calm", "hot"], now=T0)
+        db.record_sync_result(s, "calm", "SUCCESS", [], None, now=at(10))
+        db.record_sync_result(s, "hot", "SUCCESS", [], None, now=at(10), contended=True)
+    due = partial(claim, tx, synced_before=at(-50))  # periodic interval of 60 s
+    assert due(now=at(12), contended_before=at(9)) == []
+    assert [c.project_id for c in due(now=at(15), contended_before=at(11))] == ["hot"]
+    with tx() as s:
+        db.record_sync_result(s, "hot", "SUCCESS", [], None, now=at(16))  # calm again
+    assert due(now=at(30), contended_before=at(26)) == []
+
+
+def test_projects_due_periodically_come_before_contended_ones(tx):
+    with tx() as s:
+        db.schedule_projects(s, ["late", "hot"], now=T0)
+        db.record_sync_result(s, "late", "SUCCESS", [], None, now=at(1))
+        db.record_sync_result(s, "hot", "SUCCESS", [], None, now=at(50), contended=True)
+    claimed = claim(tx, synced_before=at(2), now=at(62), contended_before=at(57))
+    assert [c.project_id for c in claimed] == ["late", "hot"]
+
+
+def test_the_scheduler_syncs_a_contended_project_again_sooner(tx):
+    class ContendedSyncer(FakeSyncer):
+        def sync(self, project_id, owner=None, started_at=None):
+            with self.lock:
+                self.calls.append((project_id, owner))
+            with self.tx() as s:
+                db.record_sync_result(s, project_id, "SUCCESS", [], None, owner=owner,
+                                      contended=project_id == "hot")
+            return SyncOutcome(project_id, "SUCCESS")
+
+    syncer = ContendedSyncer(tx)
+    scheduler = QuotaScheduler(syncer, tx, lambda: ["calm", "hot"], "e1", sync_interval=60,
+                               lease_seconds=30, workers=2, contended_interval=0.05)
+    try:
+        run_round(scheduler)
+        time.sleep(0.1)
+        run_round(scheduler)
+        assert sorted(p for p, _ in syncer.calls) == ["calm", "hot", "hot"]
     finally:
         scheduler.shutdown()

@@ -108,8 +108,9 @@ class QuotaClass(TimestampMixin, Base):
 
 
 class ProjectSyncStatus(TimestampMixin, Base):
-    """Outcome of a project's last quota sync, a pending request, and the lease
-    of the engine running a sync of it now."""
+    """Outcome of a project's last quota sync, a pending request, whether it is due
+    again after the contended interval, and the lease of the engine running a sync
+    of it now."""
 
     __tablename__ = "project_sync_status"
     __table_args__ = (
@@ -122,6 +123,7 @@ class ProjectSyncStatus(TimestampMixin, Base):
     failed_regions: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     reason: Mapped[str | None] = mapped_column(sa.Text)
     requested_at: Mapped[dt.datetime | None]
+    contended: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     lease_owner: Mapped[str | None] = mapped_column(sa.String(255))
     lease_expires_at: Mapped[dt.datetime | None]
 

@@ -4,7 +4,10 @@ The scheduler (one engine at a time) records every project it finds
 (``schedule_projects``); every engine then claims the projects that are due
 (``claim_due_projects``), one at a time, with the lease of ``sync_status``: an
 on-demand request first (oldest first), then the projects never synced or
-synced longest ago. A project is claimed by one engine only: on PostgreSQL and
+synced longest ago. A project whose last sync found it contended (scarce,
+moving headroom) is due again sooner, after ``contended_before``; it still comes
+after the projects that are due periodically and were synced longer ago. A
+project is claimed by one engine only: on PostgreSQL and
 MySQL the candidate row is locked with ``SELECT ... FOR UPDATE SKIP LOCKED``, so
 engines never wait for each other; on SQLite the claim is a compare-and-set
 UPDATE.
@@ -47,9 +50,13 @@ def schedule_projects(session: Session, project_ids: Iterable[str],
         _sql.upsert(session, _status, rows[start:start + 500], keys=["project_id"], update=[])
 
 
-def _due(synced_before: dt.datetime):
-    return sa.or_(_status.c.requested_at.is_not(None), _status.c.last_sync_at.is_(None),
-                  _status.c.last_sync_at < synced_before)
+def _due(synced_before: dt.datetime, contended_before: dt.datetime | None):
+    due = [_status.c.requested_at.is_not(None), _status.c.last_sync_at.is_(None),
+           _status.c.last_sync_at < synced_before]
+    if contended_before is not None:
+        due.append(sa.and_(_status.c.contended.is_(True),
+                           _status.c.last_sync_at < contended_before))
+    return sa.or_(*due)
 
 
 def _free(now: dt.datetime):
@@ -70,12 +77,14 @@ _ORDER = (
 
 def claim_due_projects(session: Session, owner: str, lease_seconds: float,
                        synced_before: dt.datetime, limit: int = 1,
-                       now: dt.datetime | None = None) -> list[ClaimedProject]:
+                       now: dt.datetime | None = None,
+                       contended_before: dt.datetime | None = None) -> list[ClaimedProject]:
     """Claim up to ``limit`` projects whose quota sync is due, with a lease.
 
     Due: an on-demand sync was requested, or the project was never synced, or its
-    last sync ended before ``synced_before``. Only projects whose lease is free
-    or expired are claimed. Commit right after.
+    last sync ended before ``synced_before``, or before ``contended_before`` when
+    that sync found it contended. Only projects whose lease is free or expired are
+    claimed. Commit right after.
 
     :returns: the claimed projects, in the order they should be synced.
     """
@@ -83,11 +92,14 @@ def claim_due_projects(session: Session, owner: str, lease_seconds: float,
         return []
     now = _sql.now_utc(now)
     synced_before = _sql.now_utc(synced_before)
+    if contended_before is not None:
+        contended_before = _sql.now_utc(contended_before)
+    due = _due(synced_before, contended_before)
     claim = {"lease_owner": owner,
              "lease_expires_at": now + dt.timedelta(seconds=lease_seconds),
              "updated_at": now}
     candidates = (sa.select(_status.c.project_id, _status.c.lease_owner)
-                  .where(_due(synced_before), _free(now)).order_by(*_ORDER))
+                  .where(due, _free(now)).order_by(*_ORDER))
     if _sql.dialect_name(session) in _SKIP_LOCKED_DIALECTS:
         rows = session.execute(candidates.limit(limit).with_for_update(skip_locked=True)).all()
         if rows:
@@ -101,7 +113,7 @@ def claim_due_projects(session: Session, owner: str, lease_seconds: float,
     for row in session.execute(candidates.limit(limit * 4)).all():
         taken = session.execute(
             sa.update(_status)
-            .where(_status.c.project_id == row.project_id, _due(synced_before), _free(now))
+            .where(_status.c.project_id == row.project_id, due, _free(now))
             .values(**claim)
         ).rowcount
         if taken:

@@ -32,6 +32,7 @@ class SyncStatus(TypedDict):
     failed_regions: list[str]
     reason: str | None
     requested_at: dt.datetime | None  # an on-demand sync is waiting since then
+    contended: bool  # due again after [quota] contended_sync_interval
     lease_owner: str | None  # the engine syncing the project now, if any
     lease_expires_at: dt.datetime | None
 
@@ -126,7 +127,8 @@ def renew_project_lease(session: Session, project_id: str, owner: str, lease_sec
 def record_sync_result(session: Session, project_id: str, outcome: str,
                        failed_regions: Sequence[str], reason: str | None,
                        now: dt.datetime | None = None, *, owner: str | None = None,
-                       started_at: dt.datetime | None = None) -> None:
+                       started_at: dt.datetime | None = None,
+                       contended: bool = False) -> None:
     """Record the outcome of a project's sync and release the lease.
 
     :param outcome: ``SUCCESS``, ``FAILURE`` or ``IN_PROGRESS``.
@@ -147,7 +149,7 @@ def record_sync_result(session: Session, project_id: str, outcome: str,
     session.execute(
         sa.update(_status).where(where).values(
             last_sync_at=now, outcome=outcome, failed_regions=list(failed_regions),
-            reason=reason, updated_at=now,
+            reason=reason, contended=contended, updated_at=now,
         )
     )
     lease_held = where if owner is None else sa.and_(where, _status.c.lease_owner == owner)

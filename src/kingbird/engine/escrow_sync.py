@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from kingbird.db.region_state import RegionState
-from kingbird.quota import demand, escrow
+from kingbird.quota import contention, demand, escrow
 from kingbird.quota.keys import SERVICE_OF_KEY, keys_of_service
 from kingbird.quota.view import ProjectView
 from kingbird.regions.quotas import RegionQuotas
@@ -41,6 +41,8 @@ class EscrowResult:
 
     failed: dict[str, str] = field(default_factory=dict)
     writes: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: keys whose headroom is scarce and moving: sync again after the contended interval
+    contended: list[str] = field(default_factory=list)
     states: dict[str, RegionState] = field(default_factory=dict)
     changed_states: dict[str, RegionState] = field(default_factory=dict)
 
@@ -53,15 +55,19 @@ class EscrowSync:
     :param half_life: seconds, of the demand estimate.
     :param deadline: seconds a round of reads or writes may take.
     :param now: the clock (aware UTC datetimes), for tests.
+    :param contention_threshold: fraction of a global limit from which a key whose
+        usage moved makes the project contended (``kingbird.quota.contention``).
     """
 
     def __init__(self, quotas: RegionQuotas, settings: escrow.EscrowSettings,
                  half_life: float, deadline: float | None,
-                 now: Callable[[], dt.datetime] | None = None):
+                 now: Callable[[], dt.datetime] | None = None,
+                 contention_threshold: float = 0.8):
         self.quotas = quotas
         self.settings = settings
         self.half_life = half_life
         self.deadline = deadline
+        self.contention_threshold = contention_threshold
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
 
     def sync(self, project_id: str, global_limits: Mapping[str, int],
@@ -87,6 +93,9 @@ class EscrowSync:
         rates = self._demand(view, states, now)
         reserved = self._reserved(view, states)
 
+        result.contended = contention.contended_keys(
+            global_limits, usage, {r: s["usage"] for r, s in states.items()}, reserved,
+            self.contention_threshold, self.settings.per_item_keys)
         desired = escrow.plan(global_limits, usage, limits, rates, reserved, self.settings)
         decreases, increases = escrow.split_phases(limits, desired)
         final = {r: dict(v) for r, v in limits.items()}

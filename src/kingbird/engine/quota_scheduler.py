@@ -11,6 +11,9 @@ Scheduling and syncing are split so that several engines share the work:
   each with a lease (``db.quota_schedule``); a worker that finishes a project
   claims the next one at once. A project is due again ``sync_interval`` after its
   last sync ended, so the load spreads itself over the interval and the engines.
+  A project whose last escrow sync found it contended (usage near a global
+  limit and moving) is due again after ``[quota] contended_sync_interval``
+  instead, behind the projects due periodically.
 - Each sync also holds the project's coordination lock: two engines never sync
   one project at once, even when a stalled engine's lease has expired.
 
@@ -27,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import NamedTuple
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -44,6 +48,20 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def contended_interval(configured: float | None, sync_interval: float) -> float:
+    """The contended sync interval in force: the configured one, else a quarter of
+    the periodic interval."""
+    return configured if configured else sync_interval / 4
+
+
+class _Due(NamedTuple):
+    """What makes a project due in one round of claims: its last sync ended before
+    ``synced_before``, or before ``contended_before`` and it was contended."""
+
+    synced_before: dt.datetime
+    contended_before: dt.datetime | None
+
+
 class QuotaScheduler:
     """The engine worker of quota syncs.
 
@@ -56,18 +74,22 @@ class QuotaScheduler:
     :param workers: projects synced at once by this engine.
     :param coordinator: one scheduler at a time, one engine per project;
         in-process when None.
+    :param contended_interval: seconds between two syncs of a contended project;
+        None: contended projects wait ``sync_interval`` like the others.
     """
 
     def __init__(self, syncer: QuotaSyncer,
                  db: Callable[[], AbstractContextManager[Session]],
                  list_projects: Callable[[], list[str]], owner: str, *,
                  sync_interval: float, lease_seconds: float, workers: int,
-                 coordinator: Coordinator | None = None):
+                 coordinator: Coordinator | None = None,
+                 contended_interval: float | None = None):
         self.syncer = syncer
         self.db = db
         self.list_projects = list_projects
         self.owner = owner
         self.sync_interval = sync_interval
+        self.contended_interval = contended_interval
         self.lease_seconds = lease_seconds
         self.workers = workers
         self.coordinator = coordinator or LocalCoordinator()
@@ -94,15 +116,17 @@ class QuotaScheduler:
         # Measured from the tick, not from each claim: a project synced since this tick
         # began is not due again in this round, even with a sync interval of zero
         # (the benchmarks' "one cycle now").
-        synced_before = ticked_at - dt.timedelta(seconds=self.sync_interval)
+        due = _Due(ticked_at - dt.timedelta(seconds=self.sync_interval),
+                   None if self.contended_interval is None
+                   else ticked_at - dt.timedelta(seconds=self.contended_interval))
         with self._lock:
             free = self.workers - self._running
         if free <= 0:
             return
-        for claimed in self._claim(free, synced_before):
+        for claimed in self._claim(free, due):
             with self._lock:
                 self._running += 1
-            self._pool.submit(self._chain, claimed, synced_before)
+            self._pool.submit(self._chain, claimed, due)
 
     def idle(self) -> bool:
         with self._lock:
@@ -125,23 +149,22 @@ class QuotaScheduler:
         with self.db() as session:
             db_api.schedule_projects(session, known)
 
-    def _claim(self, limit: int,
-               synced_before: dt.datetime) -> list[db_api.ClaimedProject]:
+    def _claim(self, limit: int, due: _Due) -> list[db_api.ClaimedProject]:
         with self.db() as session:
             return db_api.claim_due_projects(session, self.owner, self.lease_seconds,
-                                                     synced_before, limit)
+                                             due.synced_before, limit,
+                                             contended_before=due.contended_before)
 
     # -- syncing -----------------------------------------------------------------------
 
-    def _chain(self, claimed: db_api.ClaimedProject,
-               synced_before: dt.datetime) -> None:
+    def _chain(self, claimed: db_api.ClaimedProject, due: _Due) -> None:
         """Sync ``claimed``, then the next due project, until none is left."""
         try:
             current: db_api.ClaimedProject | None = claimed
             while current is not None and not self._stopping.is_set():
                 self._sync(current)
                 try:
-                    more = self._claim(1, synced_before)
+                    more = self._claim(1, due)
                 except SQLAlchemyError as exc:
                     LOG.warning("cannot claim the next project to sync: %s", exc)
                     more = []

@@ -46,6 +46,7 @@ class SyncOutcome:
     outcome: str
     failed: dict[str, str] = field(default_factory=dict)
     writes: dict[str, dict[str, int]] = field(default_factory=dict)
+    contended: list[str] = field(default_factory=list)
 
     @property
     def reason(self) -> str | None:
@@ -77,7 +78,7 @@ class QuotaSyncer:
                                   tolerance=conf.quota.escrow_tolerance,
                                   usage_floor_keys=LIMIT_NOT_BELOW_USAGE),
             half_life(conf.quota.demand_half_life, conf.quota.sync_interval),
-            self.deadline, now)
+            self.deadline, now, conf.quota.contention_threshold)
 
     def plan(self, project_id: str) -> tuple[SyncOutcome, dict[str, dict[str, int]]]:
         """Classic policy: read the regions and compute the writes, without writing."""
@@ -134,7 +135,7 @@ class QuotaSyncer:
 
         result = self.escrow.sync(project_id, global_limits, states, still_ours)
         outcome = SyncOutcome(project_id, FAILURE if result.failed else SUCCESS,
-                              dict(result.failed), result.writes)
+                              dict(result.failed), result.writes, result.contended)
         self.record(outcome, owner, started_at, result.changed_states)
         return outcome
 
@@ -147,9 +148,12 @@ class QuotaSyncer:
                 db_api.save_region_states(session, outcome.project_id, states)
             db_api.record_sync_result(session, outcome.project_id, outcome.outcome,
                                       sorted(outcome.failed), outcome.reason,
-                                      owner=owner, started_at=started_at)
+                                      owner=owner, started_at=started_at,
+                                      contended=bool(outcome.contended))
         if outcome.outcome == FAILURE:
             LOG.warning("quota sync of %s failed: %s", outcome.project_id, outcome.reason)
         else:
-            LOG.info("quota sync of %s done, wrote %s", outcome.project_id,
-                     outcome.writes or "nothing")
+            LOG.info("quota sync of %s done, wrote %s%s", outcome.project_id,
+                     outcome.writes or "nothing",
+                     f"; contended on {', '.join(outcome.contended)}"
+                     if outcome.contended else "")
