@@ -7,9 +7,12 @@ seconds; regionsim's Nova admits or refuses each create against the regional lim
 in force (403 over quota), exactly as a real Nova would. Kingbird's engine, in this
 process, syncs the project every ``--sync-interval`` seconds.
 
-The same arrival sequence (seeded) runs once under ``classic`` and once under
-``escrow``, each on a fresh project, and is replayed against an oracle: one central
-counter admitting a create iff the global usage allows it.
+The same arrival sequence (seeded) runs under each policy, each on a fresh
+project, and is replayed against an oracle: one central counter admitting a
+create iff the global usage allows it. Policies: ``classic``; ``escrow`` as
+configured by default, which syncs a contended project (usage near its global
+limit and moving) every ``--contended-interval`` seconds; ``escrow-periodic``,
+escrow syncing every ``--sync-interval`` whatever the contention.
 
 Printed per policy:
 
@@ -44,6 +47,7 @@ from pathlib import Path
 from harness import Cloud, build_kingbird, quiet_logs, run_cycle
 
 from kingbird.db import api as db_api
+from kingbird.engine.quota_scheduler import contended_interval
 from kingbird.engine.service import Engine
 
 MICROVERSION = {"OpenStack-API-Version": "compute 2.37", "X-OpenStack-Nova-API-Version": "2.37"}
@@ -57,24 +61,33 @@ class Arrival:
     lifetime: float
 
 
+MULTIPLIERS = (1.0, 1.6, 0.6, 1.3)  # of the total rate, phase after phase
+
+
+def split_at(t: float, regions: list[str], phase: float) -> list[float]:
+    """Each region's weight in the arrivals at time ``t``: one region takes most,
+    the others a decreasing share, rotating every phase."""
+    skew = [1 / (i + 1) ** 1.5 for i in range(len(regions))]
+    shift = (int(t // phase) * 2) % len(regions)
+    return skew[-shift:] + skew[:-shift] if shift else skew
+
+
+def rate_at(t: float, rate: float, phase: float) -> float:
+    """The total arrival rate at time ``t``."""
+    return rate * MULTIPLIERS[int(t // phase) % len(MULTIPLIERS)]
+
+
 def arrivals(regions: list[str], duration: float, rate: float, lifetime: float, phase: float,
              seed: int) -> list[Arrival]:
     """A Poisson stream whose split between regions (and total rate) changes every
-    phase: one region takes most, the others a decreasing share, rotating."""
+    phase (``split_at``, ``rate_at``)."""
     rng = random.Random(seed)
-    skew = [1 / (i + 1) ** 1.5 for i in range(len(regions))]
-    multipliers = [1.0, 1.6, 0.6, 1.3]
     out, t = [], 0.0
     while True:
-        number = int(t // phase)
-        rate_now = rate * multipliers[number % len(multipliers)]
-        t += rng.expovariate(rate_now)
+        t += rng.expovariate(rate_at(t, rate, phase))
         if t >= duration:
             return out
-        number = int(t // phase)
-        shift = (number * 2) % len(regions)
-        weights = skew[-shift:] + skew[:-shift] if shift else skew
-        region = rng.choices(regions, weights)[0]
+        region = rng.choices(regions, split_at(t, regions, phase))[0]
         out.append(Arrival(t, region, rng.choice((1, 2)), rng.expovariate(1 / lifetime)))
 
 
@@ -204,10 +217,31 @@ def peak(servers: list[Server], duration: float, upper: bool) -> tuple[int, int]
     return best_i, best_c
 
 
+def count_syncs(syncer) -> list[int]:
+    """Counts the project syncs from now on, in a one-item list."""
+    count = [0]
+    sync = syncer.sync
+
+    def counted(*args, **kwargs):
+        count[0] += 1
+        return sync(*args, **kwargs)
+
+    syncer.sync = counted
+    return count
+
+
+POLICIES = {  # name → (allocation, syncs contended projects sooner)
+    "classic": ("classic", False),
+    "escrow": ("escrow", True),
+    "escrow-periodic": ("escrow", False),
+}
+
+
 def run_policy(args, cloud: Cloud, tmp: Path, policy: str, stream: list[Arrival],
                images, flavors) -> dict:
+    allocation, sooner = POLICIES[policy]
     tenant = Tenant(cloud, f"contention-{policy}-{args.seed}", images, flavors)
-    kingbird = build_kingbird(cloud, tmp, allocation=policy, concurrency=16,
+    kingbird = build_kingbird(cloud, tmp, allocation=allocation, concurrency=16,
                               sync_interval=args.sync_interval, db_name=f"bench-{policy}")
     try:
         with kingbird.db() as session:
@@ -215,9 +249,11 @@ def run_policy(args, cloud: Cloud, tmp: Path, policy: str, stream: list[Arrival]
             db_api.set_project_limits(session, tenant.project_id,
                                       {"instances": args.instances, "cores": args.cores,
                                        "ram": -1})
-        scheduler = kingbird.scheduler([tenant.project_id], workers=2,
-                                       sync_interval=args.sync_interval)
+        scheduler = kingbird.scheduler(
+            [tenant.project_id], workers=2, sync_interval=args.sync_interval,
+            contended_interval=args.contended_interval if sooner else None)
         run_cycle(scheduler)  # regional limits in place before the load starts
+        syncs = count_syncs(kingbird.syncer)
         before = kingbird.counter.snapshot()
         engine = Engine([scheduler], poll_interval=0.1)
         engine.start()
@@ -236,7 +272,7 @@ def run_policy(args, cloud: Cloud, tmp: Path, policy: str, stream: list[Arrival]
         "overshoot_instances": [max(lo_i - args.instances, 0), max(hi_i - args.instances, 0)],
         "overshoot_cores": [max(lo_c - args.cores, 0), max(hi_c - args.cores, 0)],
         "sync_reads": calls["read"], "sync_writes": calls["write"],
-        "syncs": scheduler.cycles,
+        "syncs": syncs[0],
     }
 
 
@@ -253,8 +289,12 @@ def parse_args(argv):
     parser.add_argument("--phase", type=float, default=20.0, help="seconds between changes "
                         "of the split between regions")
     parser.add_argument("--sync-interval", type=float, default=2.0)
+    parser.add_argument("--contended-interval", type=float, help="seconds between syncs "
+                        "of a contended project under escrow (default: a quarter of "
+                        "--sync-interval, as [quota] contended_sync_interval)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--policies", default="classic,escrow")
+    parser.add_argument("--policies", default="classic,escrow-periodic,escrow",
+                        help=f"comma-separated, of {', '.join(POLICIES)}")
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--log", help="write Kingbird's log (INFO) to this file")
     return parser.parse_args(argv)
@@ -285,7 +325,12 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.rate is None:
         args.rate = round(1.3 * args.instances / args.lifetime, 3)
+    if args.contended_interval is None:
+        args.contended_interval = contended_interval(None, args.sync_interval)
     policies = [p.strip() for p in args.policies.split(",") if p.strip()]
+    unknown = sorted(set(policies) - set(POLICIES))
+    if unknown:
+        raise SystemExit(f"unknown policies: {', '.join(unknown)}")
     with tempfile.TemporaryDirectory(prefix="kb-contention-") as tmp:
         quiet_logs(Path(args.log) if args.log else None)
         cloud = Cloud(Path(tmp) / "stack", args.regions)
@@ -298,7 +343,8 @@ def main(argv=None) -> int:
                   f"instances / {args.cores} cores, {len(stream)} creates over "
                   f"{args.duration:g} s (rate {args.rate:g}/s ×0.6–1.6, skewed split rotating "
                   f"every {args.phase:g} s, lifetime ~{args.lifetime:g} s, seed {args.seed}), "
-                  f"Kingbird sync every {args.sync_interval:g} s", flush=True)
+                  f"Kingbird sync every {args.sync_interval:g} s (escrow: every "
+                  f"{args.contended_interval:g} s while contended)", flush=True)
             print(f"  oracle admits {best} creates", flush=True)
             images, flavors = prepare(cloud)
             results = {"scenario": vars(args), "creates": len(stream), "oracle_admitted": best}
@@ -307,11 +353,11 @@ def main(argv=None) -> int:
                 figures["admitted_pct_of_oracle"] = round(100 * figures["admitted"] / best, 1)
                 results[policy] = figures
                 oi, oc = figures["overshoot_instances"], figures["overshoot_cores"]
-                print(f"  {policy:<8} max overshoot: instances {oi[0]}–{oi[1]}, cores "
+                print(f"  {policy:<15} max overshoot: instances {oi[0]}–{oi[1]}, cores "
                       f"{oc[0]}–{oc[1]} | admitted {figures['admitted']} = "
                       f"{figures['admitted_pct_of_oracle']}% of oracle | sync calls "
                       f"{figures['sync_reads']} reads, {figures['sync_writes']} writes "
-                      f"({figures['syncs']} cycles) | errors {figures['errors']}", flush=True)
+                      f"({figures['syncs']} syncs) | errors {figures['errors']}", flush=True)
         finally:
             cloud.stop()
     out = Path(args.out)
