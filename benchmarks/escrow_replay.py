@@ -4,8 +4,8 @@
 threads) but takes four minutes per seed. This replays the same seeded arrival
 streams (``quota_contention.arrivals``) through a discrete-event model of the
 regions' quota enforcement, calling Kingbird's own pure functions
-(``escrow.plan``, ``demand.observe``) at every sync, so that tuning choices can be
-compared over many seeds at once. The model:
+(``escrow.plan``, ``demand.observe``, ``contention.contended_keys``) at every
+sync, so that tuning choices can be compared over many seeds at once. The model:
 
 - a region admits a create iff its usage plus the server stays within its limits
   in force (instances and cores), as regionsim's Nova does;
@@ -13,10 +13,17 @@ compared over many seeds at once. The model:
   as in the real benchmark);
 - Kingbird reads every region at each sync instant and its writes land ``--lag``
   seconds later, decreases first, then the increases, cut down to what the usage
-  read again allows (``escrow.settle_increases``), as ``EscrowSync`` does.
+  read again allows (``escrow.settle_increases``), as ``EscrowSync`` does;
+- the next sync comes ``--sync-interval`` after the writes, or
+  ``--contended-interval`` when the sync found the project contended
+  (``contention.contended_keys``), as the engine's scheduler does.
+
+``--known-rates`` tells escrow each region's true arrival rate instead of its
+estimate: a reference for what a perfect demand estimate would give.
 
 Printed: admitted creates as % of the oracle's per seed, their mean and minimum,
-and the largest global usage seen (it must never exceed the limit).
+the syncs per run, and the largest global usage seen (it must never exceed the
+limit).
 
     .venv/bin/python benchmarks/escrow_replay.py --seeds 1-20
     .venv/bin/python benchmarks/escrow_replay.py --seeds 1-20 --regions 5 --floor 0.2
