@@ -39,7 +39,7 @@ genconfig: $(STAMP)
 KINGBIRD_CONFIG_FILE ?= /etc/kingbird/kingbird.conf
 api-gunicorn: $(STAMP)
 	KINGBIRD_CONFIG_FILE=$(KINGBIRD_CONFIG_FILE) $(BIN)/gunicorn \
-		-c python:kingbird.api.gunicorn_conf kingbird.api.wsgi:application
+		-c python:kingbird.cmd.gunicorn_conf kingbird.cmd.wsgi:application
 
 # schemathesis against /openapi.json with admin and member tokens, deeper than
 # in `make test`: more examples, path parameters generated too.

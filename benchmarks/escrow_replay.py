@@ -41,8 +41,8 @@ from functools import partial
 
 from quota_contention import Arrival, arrivals, oracle, rate_at, split_at
 
-from kingbird.engine.quota_scheduler import contended_interval
 from kingbird.quota import contention, demand, escrow
+from kingbird.quota.scheduler import contended_interval
 
 KEYS = ("instances", "cores")
 

@@ -26,11 +26,11 @@ from kingbird import config
 from kingbird.db import migration
 from kingbird.db import session as db_session
 from kingbird.demo.stack import Stack, StackSettings
-from kingbird.engine.quota_scheduler import QuotaScheduler
-from kingbird.engine.quota_sync import QuotaSyncer
+from kingbird.quota.regional import RegionQuotas
+from kingbird.quota.scheduler import QuotaScheduler
+from kingbird.quota.syncer import QuotaSyncer
 from kingbird.regions.directory import RegionDirectory
 from kingbird.regions.fanout import FanOut
-from kingbird.regions.quotas import RegionQuotas
 from regionsim.topology import free_port
 
 

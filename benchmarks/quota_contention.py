@@ -47,8 +47,8 @@ from pathlib import Path
 from harness import Cloud, build_kingbird, quiet_logs, run_cycle
 
 from kingbird.db import api as db_api
-from kingbird.engine.quota_scheduler import contended_interval
 from kingbird.engine.service import Engine
+from kingbird.quota.scheduler import contended_interval
 
 MICROVERSION = {"OpenStack-API-Version": "compute 2.37", "X-OpenStack-Nova-API-Version": "2.37"}
 

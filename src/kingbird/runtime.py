@@ -21,18 +21,18 @@ from sqlalchemy.orm import Session
 
 from kingbird import config
 from kingbird.db import session as db_session
+from kingbird.dr.worker import build_dr_worker
 from kingbird.engine.coordination import Coordinator, build_coordinator
-from kingbird.engine.dr_worker import build_dr_worker
-from kingbird.engine.job_runner import JobRunner
-from kingbird.engine.network_worker import build_network_worker
-from kingbird.engine.quota_scheduler import QuotaScheduler, contended_interval
-from kingbird.engine.quota_sync import QuotaSyncer
 from kingbird.engine.service import Engine
+from kingbird.network.worker import build_network_worker
+from kingbird.quota.regional import RegionQuotas
+from kingbird.quota.scheduler import QuotaScheduler, contended_interval
+from kingbird.quota.syncer import QuotaSyncer
 from kingbird.regions import identity
 from kingbird.regions.directory import RegionDirectory
 from kingbird.regions.fanout import FanOut
-from kingbird.regions.quotas import RegionQuotas
 from kingbird.sync import build_copiers
+from kingbird.sync.runner import JobRunner
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 import requests
 from openstack import exceptions as sdk_exc
 
-from kingbird.exceptions import RegionError
+from kingbird.core.exceptions import RegionError
 from kingbird.regions import calls
 from kingbird.regions.rest import MISSING
 from regionsim.app import build_flask_app

@@ -6,7 +6,6 @@ import pytest
 from _fake_kingbird import ENDPOINT, PROJECT, TOKEN, FakeTransport, session_with
 from keystoneauth1 import exceptions as ksa_exc
 
-from kingbird import exceptions
 from kingbird.client import (
     AuthenticationFailed,
     Client,
@@ -16,6 +15,7 @@ from kingbird.client import (
     SyncJob,
 )
 from kingbird.client.http import api_root, error_from_keystoneauth, error_from_response
+from kingbird.core import exceptions
 from kingbird.quota.keys import QUOTA_KEYS
 
 OTHER = "22222222222222222222222222222222"

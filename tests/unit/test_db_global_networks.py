@@ -11,11 +11,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from kingbird import exceptions
+from kingbird.core import exceptions
 from kingbird.db import api as db
 from kingbird.db import migration
-from kingbird.db.global_networks import networks_table
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
+from kingbird.network.repository import networks_table
 
 RANGES = ((7, 9),)
 PARTS = {"RegionOne": {"gateway_ip": "198.51.100.1",

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from kingbird import exceptions
+from kingbird.core import exceptions
 from kingbird.db import api as db
 from kingbird.db import migration
 from kingbird.db.models import Base

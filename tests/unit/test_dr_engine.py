@@ -15,8 +15,8 @@ from kingbird.db import migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.dr import retention
 from kingbird.dr import steps as dr_steps
-from kingbird.engine.dr_worker import DrWorker
-from kingbird.engine.dr_workflow import LeaseLost, StepFailed, Workflow
+from kingbird.dr.worker import DrWorker
+from kingbird.dr.workflow import LeaseLost, StepFailed, Workflow
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 

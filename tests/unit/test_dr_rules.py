@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from kingbird import exceptions
-from kingbird.api import dr_validation
+from kingbird.core import exceptions
 from kingbird.dr import networks, retention, shape, steps
+from kingbird.dr import validation as dr_validation
 
 
 def point(seq: int, chain: str | None, status: str = "AVAILABLE", region: str = "R1",

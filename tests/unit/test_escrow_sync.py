@@ -11,9 +11,9 @@ from kingbird import config
 from kingbird.db import api as db
 from kingbird.db import migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
-from kingbird.engine.escrow_sync import EscrowSync
-from kingbird.engine.quota_sync import FAILURE, SUCCESS, QuotaSyncer
 from kingbird.quota.escrow import EscrowSettings
+from kingbird.quota.escrow_sync import EscrowSync
+from kingbird.quota.syncer import FAILURE, SUCCESS, QuotaSyncer
 from kingbird.quota.view import ProjectView, RegionalQuota
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kingbird.exceptions import RegionError
+from kingbird.core.exceptions import RegionError
 from kingbird.regions.calls import RegionTimeout
 from kingbird.regions.fanout import NO_ANSWER, FanOut
 

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from kingbird import exceptions
+from kingbird.core import exceptions
 from kingbird.db import migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.identity.cipher import MasterCipher, MasterKeyError

@@ -9,9 +9,9 @@ import logging
 import pytest
 from keystoneauth1 import exceptions as ks_exc
 
-from kingbird import requestlog
 from kingbird.api.middleware import KeystoneUnavailable, RequestId
 from kingbird.cmd import logs
+from kingbird.core import requestlog
 
 TOKEN = "gAAAAABmZXJuZXR0b2tlbnRoYXRtdXN0bmV2ZXJiZWxvZ2dlZGFueXdoZXJlX19fXw"
 

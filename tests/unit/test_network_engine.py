@@ -14,11 +14,11 @@ from _network_sim import SimRegions, member
 from kingbird.db import api as db
 from kingbird.db import migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
-from kingbird.engine.network_l2 import GlobalNetworkReconciler
-from kingbird.engine.network_policy import GlobalRouterReconciler, SecurityGroupRuleReconciler
-from kingbird.engine.network_worker import KeepAlive, LeaseLost, NetworkWorker
 from kingbird.network import addressing
+from kingbird.network.l2 import GlobalNetworkReconciler
+from kingbird.network.policy_reconciler import GlobalRouterReconciler, SecurityGroupRuleReconciler
 from kingbird.network.settings import NetworkingSettings
+from kingbird.network.worker import KeepAlive, LeaseLost, NetworkWorker
 from kingbird.regions.networking import RegionNetworking
 
 R1, R2, R3 = "RegionOne", "RegionTwo", "RegionThree"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kingbird import exceptions
-from kingbird.api import network_validation as checks
+from kingbird.core import exceptions
+from kingbird.network import validation as checks
 from kingbird.network.settings import NetworkingSettings
 
 KNOWN = ["RegionOne", "RegionTwo", "RegionThree"]

@@ -12,13 +12,13 @@ from functools import partial
 
 import pytest
 
+from kingbird.core.exceptions import RegionError
 from kingbird.db import api as db
 from kingbird.db import migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.engine.coordination import SCHEDULER, LocalCoordinator
-from kingbird.engine.quota_scheduler import QuotaScheduler
-from kingbird.engine.quota_sync import SyncOutcome
-from kingbird.exceptions import RegionError
+from kingbird.quota.scheduler import QuotaScheduler
+from kingbird.quota.syncer import SyncOutcome
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -16,8 +16,8 @@ from _sync_fakes import (
     task,
 )
 
-from kingbird.exceptions import RegionError
-from kingbird.sync.base import EntryFailed, LeaseLost
+from kingbird.core.exceptions import RegionError
+from kingbird.regions.copying import EntryFailed, LeaseLost
 from kingbird.sync.flavor import FlavorCopier
 from kingbird.sync.image import ImageCopier
 from kingbird.sync.keypair import KeypairCopier

@@ -11,14 +11,14 @@ from functools import partial
 
 import pytest
 
-from kingbird import metrics
+from kingbird.core import metrics
+from kingbird.core.exceptions import RegionError
+from kingbird.core.requestlog import RequestIdFilter
 from kingbird.db import api as db
 from kingbird.db import migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
-from kingbird.engine.job_runner import JobRunner
-from kingbird.exceptions import RegionError
-from kingbird.requestlog import RequestIdFilter
-from kingbird.sync.base import Copier
+from kingbird.regions.copying import Copier
+from kingbird.sync.runner import JobRunner
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,13 @@ from functools import partial
 
 import pytest
 
+from kingbird.core.exceptions import RegionError
 from kingbird.db import api as db
 from kingbird.db import migration
 from kingbird.db.models import SyncJobEntry
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
-from kingbird.engine.job_runner import JobRunner
-from kingbird.exceptions import RegionError
-from kingbird.sync.base import Copier, EntryFailed, LeaseLost
+from kingbird.regions.copying import Copier, EntryFailed, LeaseLost
+from kingbird.sync.runner import JobRunner
 
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 ENTRIES = SyncJobEntry.__table__

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from kingbird.regions.copying import Action, decide
 from kingbird.sync import flavor, image, keypair, security_group
-from kingbird.sync.base import Action, decide
 
 
 @pytest.mark.parametrize(("exists", "same", "force", "resumed", "expected"), [

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from kingbird import exceptions
-from kingbird.api import sync_validation as sv
-from kingbird.api.sync_validation import Located
+from kingbird.core import exceptions
+from kingbird.sync import validation as sv
+from kingbird.sync.validation import Located
 
 REGIONS = ["RegionOne", "RegionThree", "RegionTwo"]
 

@@ -15,24 +15,19 @@ from flask import Flask, g, request
 from oslo_config import cfg
 from sqlalchemy.orm import Session
 
-from kingbird.api import (
-    dr,
-    errors,
-    fernet_keys,
-    metrics,
-    middleware,
-    network_interconnect,
-    networks,
-    quota_classes,
-    quotas,
-    sync_jobs,
-    versions,
-)
+from kingbird.api import errors, metrics, middleware, versions
 from kingbird.api.context import RequestContext
 from kingbird.api.policy import Authoriser
+from kingbird.dr import api as dr
+from kingbird.identity import api as fernet_keys
+from kingbird.network import api as networks
+from kingbird.network import interconnect_api as network_interconnect
+from kingbird.quota import api as quotas
+from kingbird.quota import class_api as quota_classes
+from kingbird.regions.copying import Copier
 from kingbird.regions.directory import RegionDirectory
+from kingbird.sync import api as sync_jobs
 from kingbird.sync import build_copiers
-from kingbird.sync.base import Copier
 
 LOG = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 jobs and entries by status, queue depths, quota syncs by last outcome, expired
 leases. Whichever API worker answers, the figures are the same; what each
 process did itself (region calls, syncs run, lease reclaims) comes from
-``kingbird.metrics``."""
+``kingbird.core.metrics``."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from kingbird.core.metrics import ProcessCollector
 from kingbird.db import stats
 from kingbird.db.models import ENTRY_STATUSES, JOB_STATUSES, SYNC_OUTCOMES
-from kingbird.metrics import ProcessCollector
 
 LOG = logging.getLogger(__name__)
 

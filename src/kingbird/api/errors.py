@@ -14,8 +14,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from kingbird import exceptions
 from kingbird.api.responses import json_response
+from kingbird.core import exceptions
 
 LOG = logging.getLogger(__name__)
 

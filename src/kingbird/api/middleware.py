@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from keystoneauth1 import exceptions as ks_exc
 from keystonemiddleware import auth_token
 
-from kingbird import requestlog
+from kingbird.core import requestlog
 
 LOG = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from oslo_config import cfg
 from oslo_policy import policy
 
-from kingbird import exceptions
 from kingbird.api import policies
 from kingbird.api.context import RequestContext
+from kingbird.core import exceptions
 
 
 class Authoriser:

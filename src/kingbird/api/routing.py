@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 from flask import Blueprint, g
 
-from kingbird import exceptions
 from kingbird.api import openapi, validation
 from kingbird.api.app_services import services
 from kingbird.api.context import RequestContext
+from kingbird.core import exceptions
 
 
 def both_versions(bp: Blueprint, rule: str, view: Callable, methods: list[str]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import request
 
-from kingbird import exceptions
+from kingbird.core import exceptions
 from kingbird.quota.keys import QUOTA_KEYS
 from kingbird.quota.limits import MAX_LIMIT, UNLIMITED
 

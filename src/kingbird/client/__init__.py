@@ -10,7 +10,7 @@
     kb.quotas.update(project_id, {"cores": 40})
     print(kb.quotas.detail().remaining["cores"])
 
-Errors raise the classes of ``kingbird.exceptions`` (``NotFound``, ``Forbidden``...),
+Errors raise the classes of ``kingbird.core.exceptions`` (``NotFound``, ``Forbidden``...),
 with ``http_status`` set to the status received; see ``kingbird.client.http``.
 """
 

@@ -1,8 +1,8 @@
 """HTTP plumbing of the client: where the API lives and how its errors become exceptions.
 
 This is the one place that turns an HTTP answer (or the lack of one) into an
-exception. API errors raise the classes of ``kingbird.exceptions`` -- the hierarchy
-the server maps to HTTP -- so a caller catches ``kingbird.exceptions.NotFound``
+exception. API errors raise the classes of ``kingbird.core.exceptions`` -- the hierarchy
+the server maps to HTTP -- so a caller catches ``kingbird.core.exceptions.NotFound``
 whichever side of the wire it sits on. Each raised exception carries
 ``http_status``: the status actually received, or ``None`` when there was no answer.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from keystoneauth1 import exceptions as ksa_exc
 from keystoneauth1 import session as ks_session
 
-from kingbird import exceptions
+from kingbird.core import exceptions
 
 SERVICE_TYPE = "synchronization"
 
@@ -68,7 +68,7 @@ def error_from_response(status: int, body: Any, reason: str = "") -> exceptions.
     :param status: the HTTP status code (>= 400).
     :param body: the decoded JSON body, or the raw text when it is not JSON.
     :param reason: the HTTP reason phrase, used when the body says nothing.
-    :returns: an instance of the ``kingbird.exceptions`` class for ``status``, its
+    :returns: an instance of the ``kingbird.core.exceptions`` class for ``status``, its
         message the API's own.
     """
     title, message = reason, ""
@@ -192,7 +192,7 @@ class HttpClient:
         :param path: the path below the API root, starting with ``/``.
         :param body: a JSON-serialisable body, or ``None`` for none.
         :returns: the decoded body, or ``None`` when it is empty.
-        :raises kingbird.exceptions.KingbirdError: a subclass for the HTTP status,
+        :raises kingbird.core.exceptions.KingbirdError: a subclass for the HTTP status,
             ``ConnectionFailed``, ``EndpointNotFound`` or ``AuthenticationFailed``.
         """
         kwargs: dict[str, Any] = {"raise_exc": False,

@@ -11,8 +11,9 @@ from __future__ import annotations
 import signal
 import sys
 
-from kingbird import config, metrics
+from kingbird import config
 from kingbird.cmd import logs
+from kingbird.core import metrics
 from kingbird.runtime import build_runtime
 
 

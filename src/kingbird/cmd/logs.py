@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from kingbird.requestlog import RequestIdFilter
+from kingbird.core.requestlog import RequestIdFilter
 
 FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s [%(request_id)s] %(message)s"
 

@@ -6,7 +6,30 @@ the caller opened at the edge (``kingbird.db.session.transaction``), never
 commits, and returns plain dicts, lists and scalars, never ORM rows.
 """
 
-from kingbird.db.global_networks import (
+from kingbird.network.policy_repository import (
+    create_router,
+    create_sg_rule,
+    delete_router,
+    delete_sg_rule,
+    get_router,
+    get_sg_rule,
+    list_routers,
+    list_sg_rules,
+    mark_router_deleting,
+    mark_sg_rule_deleting,
+    routers_through,
+    update_router,
+    update_sg_rule,
+)
+from kingbird.network.reconcile_leases import (
+    claim_object,
+    due_objects,
+    release_object,
+    renew_object_lease,
+    request_reconcile,
+    set_object_status,
+)
+from kingbird.network.repository import (
     attach_port,
     block_segment,
     create_global_network,
@@ -26,22 +49,31 @@ from kingbird.db.global_networks import (
     update_network_region,
     update_vip,
 )
-from kingbird.db.global_policies import (
-    create_router,
-    create_sg_rule,
-    delete_router,
-    delete_sg_rule,
-    get_router,
-    get_sg_rule,
-    list_routers,
-    list_sg_rules,
-    mark_router_deleting,
-    mark_sg_rule_deleting,
-    routers_through,
-    update_router,
-    update_sg_rule,
+from kingbird.quota.region_state_repository import (
+    RegionState,
+    delete_region_states,
+    get_region_states,
+    save_region_states,
 )
-from kingbird.db.jobs import (
+from kingbird.quota.repository import (
+    delete_class,
+    delete_project_limits,
+    get_class_limits,
+    get_project_limits,
+    projects_with_limits,
+    set_class_limits,
+    set_project_limits,
+)
+from kingbird.quota.status_repository import (
+    SyncStatus,
+    claim_project_sync,
+    get_sync_status,
+    projects_with_pending_sync_requests,
+    record_sync_result,
+    renew_project_lease,
+    request_project_sync,
+)
+from kingbird.sync.repository import (
     Job,
     JobEntry,
     claim_entries,
@@ -55,38 +87,6 @@ from kingbird.db.jobs import (
     list_jobs,
     record_checkpoint,
     renew_lease,
-)
-from kingbird.db.network_leases import (
-    claim_object,
-    due_objects,
-    release_object,
-    renew_object_lease,
-    request_reconcile,
-    set_object_status,
-)
-from kingbird.db.quotas import (
-    delete_class,
-    delete_project_limits,
-    get_class_limits,
-    get_project_limits,
-    projects_with_limits,
-    set_class_limits,
-    set_project_limits,
-)
-from kingbird.db.region_state import (
-    RegionState,
-    delete_region_states,
-    get_region_states,
-    save_region_states,
-)
-from kingbird.db.sync_status import (
-    SyncStatus,
-    claim_project_sync,
-    get_sync_status,
-    projects_with_pending_sync_requests,
-    record_sync_result,
-    renew_project_lease,
-    request_project_sync,
 )
 
 __all__ = [
@@ -137,19 +137,19 @@ __all__ += [
 ]
 
 # Scale-out: the schedule of periodic quota syncs, retries of sync job entries.
-from kingbird.db.jobs import retry_entry  # noqa: E402
-from kingbird.db.quota_schedule import (  # noqa: E402
+from kingbird.quota.schedule_repository import (  # noqa: E402
     ClaimedProject,
     claim_due_projects,
     release_project,
     schedule_projects,
 )
+from kingbird.sync.repository import retry_entry  # noqa: E402
 
 __all__ += ["ClaimedProject", "claim_due_projects", "release_project", "retry_entry",
             "schedule_projects"]
 
 # Geo-site disaster recovery: protection plans, restore points, recovery operations.
-from kingbird.db.dr_plans import (  # noqa: E402
+from kingbird.dr.plan_repository import (  # noqa: E402
     Plan,
     create_plan,
     delete_plan,
@@ -162,7 +162,7 @@ from kingbird.db.dr_plans import (  # noqa: E402
     take_schedule_slot,
     update_plan,
 )
-from kingbird.db.dr_workflows import (  # noqa: E402
+from kingbird.dr.workflow_repository import (  # noqa: E402
     OPERATION,
     RESTORE_POINT,
     OperationRow,
@@ -175,11 +175,11 @@ from kingbird.db.dr_workflows import (  # noqa: E402
     list_operations,
     list_restore_points,
 )
-from kingbird.db.dr_workflows import claim as claim_workflow  # noqa: E402
-from kingbird.db.dr_workflows import claimable as claimable_workflows  # noqa: E402
-from kingbird.db.dr_workflows import release as release_workflow  # noqa: E402
-from kingbird.db.dr_workflows import renew as renew_workflow  # noqa: E402
-from kingbird.db.dr_workflows import save as save_workflow  # noqa: E402
+from kingbird.dr.workflow_repository import claim as claim_workflow  # noqa: E402
+from kingbird.dr.workflow_repository import claimable as claimable_workflows  # noqa: E402
+from kingbird.dr.workflow_repository import release as release_workflow  # noqa: E402
+from kingbird.dr.workflow_repository import renew as renew_workflow  # noqa: E402
+from kingbird.dr.workflow_repository import save as save_workflow  # noqa: E402
 
 __all__ += [
     "OPERATION", "RESTORE_POINT", "OperationRow", "Plan", "RestorePointRow",

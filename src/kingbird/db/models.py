@@ -196,7 +196,7 @@ class FernetKeySet(TimestampMixin, Base):
 
     ``version`` grows with every change of the repository contents; agents
     report the version they hold. Updating this row first also serialises
-    every change of the key set (it is the lock of ``kingbird.db.fernet``).
+    every change of the key set (it is the lock of ``kingbird.identity.store``).
     """
 
     __tablename__ = "fernet_key_sets"
@@ -264,4 +264,5 @@ class FernetRotation(TimestampMixin, Base):
 # The cross-region networking and the disaster recovery tables live in modules of
 # their own; importing them here puts them in ``Base.metadata`` wherever the models
 # are loaded.
-from kingbird.db import dr_models, network_models  # noqa: E402,F401
+from kingbird.dr import models as dr_models  # noqa: E402,F401
+from kingbird.network import models as network_models  # noqa: E402,F401

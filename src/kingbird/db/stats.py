@@ -9,7 +9,7 @@ from typing import TypedDict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from kingbird.db import _sql
+from kingbird.db import sql as _sql
 from kingbird.db.models import ProjectSyncStatus, SyncJob, SyncJobEntry
 
 _jobs: sa.Table = SyncJob.__table__  # type: ignore[assignment]

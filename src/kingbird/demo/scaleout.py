@@ -9,8 +9,8 @@ private ``redis-server``.
 
 Used by the scale-out and fault tests and by ``benchmarks/scale_out.py``; every
 Kingbird process is a real child process, started from the same command lines
-an operator would use (``gunicorn -c python:kingbird.api.gunicorn_conf
-kingbird.api.wsgi:application``, ``kingbird-engine --config-file ...``).
+an operator would use (``gunicorn -c python:kingbird.cmd.gunicorn_conf
+kingbird.cmd.wsgi:application``, ``kingbird-engine --config-file ...``).
 """
 
 from __future__ import annotations
@@ -165,8 +165,8 @@ class ScaleOutStack:
                    PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
         with open(self.state_dir / "gunicorn.log", "ab") as log:
             self.api = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "python:kingbird.api.gunicorn_conf",
-                 "kingbird.api.wsgi:application"],
+                [sys.executable, "-m", "gunicorn", "-c", "python:kingbird.cmd.gunicorn_conf",
+                 "kingbird.cmd.wsgi:application"],
                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
         def healthy():

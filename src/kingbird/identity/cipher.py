@@ -13,7 +13,7 @@ import hashlib
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from oslo_config import cfg
 
-from kingbird import exceptions
+from kingbird.core import exceptions
 
 
 class MasterKeyError(exceptions.ServiceUnavailable):

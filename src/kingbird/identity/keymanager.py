@@ -16,10 +16,10 @@ from typing import Any
 from oslo_config import cfg
 from sqlalchemy.orm import Session
 
-from kingbird import exceptions
-from kingbird.db import fernet as db
+from kingbird.core import exceptions
 from kingbird.db.models import utcnow
 from kingbird.identity import rotation
+from kingbird.identity import store as db
 from kingbird.identity.cipher import MasterCipher, fingerprint, is_fernet_key, new_key
 
 Transaction = Callable[[], AbstractContextManager[Session]]

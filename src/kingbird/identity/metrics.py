@@ -10,9 +10,9 @@ from oslo_config import cfg
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.orm import Session
 
-from kingbird.db import fernet as db
 from kingbird.db.models import utcnow
 from kingbird.identity import sites
+from kingbird.identity import store as db
 
 LOG = logging.getLogger(__name__)
 

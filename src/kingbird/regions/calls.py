@@ -15,8 +15,8 @@ from typing import TypeVar
 from keystoneauth1 import exceptions as ks_exc
 from openstack import exceptions as sdk_exc
 
-from kingbird import metrics
-from kingbird.exceptions import RegionError
+from kingbird.core import metrics
+from kingbird.core.exceptions import RegionError
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 from typing import TypeVar
 
-from kingbird.exceptions import RegionError
+from kingbird.core.exceptions import RegionError
 from kingbird.regions.calls import RegionTimeout
 
 K = TypeVar("K", bound=Hashable)

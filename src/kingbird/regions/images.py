@@ -15,7 +15,7 @@ from urllib.parse import quote
 import requests
 from openstack import exceptions as sdk_exc
 
-from kingbird.exceptions import RegionError
+from kingbird.core.exceptions import RegionError
 from kingbird.regions import calls
 from kingbird.regions.rest import MISSING, RegionRest
 

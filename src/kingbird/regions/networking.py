@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from kingbird.exceptions import RegionError
+from kingbird.core.exceptions import RegionError
 from kingbird.regions.rest import MISSING, RegionRest
 
 

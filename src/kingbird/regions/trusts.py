@@ -17,7 +17,8 @@ from keystoneauth1 import loading as ks_loading
 from keystoneauth1 import session as ks_session
 from oslo_config import cfg
 
-from kingbird import config, exceptions
+from kingbird import config
+from kingbird.core import exceptions
 from kingbird.regions.directory import RegionDirectory
 from kingbird.regions.rest import RegionRest
 

@@ -7,13 +7,13 @@ asks them to copy it.
 
 from __future__ import annotations
 
+from kingbird.regions.copying import Copier
 from kingbird.regions.directory import RegionDirectory
 from kingbird.regions.flavors import Flavors
 from kingbird.regions.images import Images
 from kingbird.regions.keypairs import Keypairs
 from kingbird.regions.rest import RegionRest
 from kingbird.regions.security_groups import SecurityGroups
-from kingbird.sync.base import Copier
 from kingbird.sync.flavor import FlavorCopier
 from kingbird.sync.image import ImageCopier
 from kingbird.sync.keypair import KeypairCopier

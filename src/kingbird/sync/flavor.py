@@ -9,8 +9,7 @@ are brought in line in place.
 
 from __future__ import annotations
 
-from kingbird.regions.flavors import Flavors
-from kingbird.sync.base import (
+from kingbird.regions.copying import (
     Action,
     Copier,
     Scope,
@@ -19,6 +18,7 @@ from kingbird.sync.base import (
     decide,
     not_found,
 )
+from kingbird.regions.flavors import Flavors
 
 
 def flavor_core(flavor: dict) -> dict:

@@ -20,9 +20,8 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from kingbird.exceptions import RegionError
-from kingbird.regions.images import Images
-from kingbird.sync.base import (
+from kingbird.core.exceptions import RegionError
+from kingbird.regions.copying import (
     Action,
     Copier,
     EntryFailed,
@@ -33,6 +32,7 @@ from kingbird.sync.base import (
     decide,
     not_found,
 )
+from kingbird.regions.images import Images
 
 LOG = logging.getLogger(__name__)
 

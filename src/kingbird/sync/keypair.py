@@ -6,8 +6,7 @@ import of that public key; the user keeps using the private key they hold.
 
 from __future__ import annotations
 
-from kingbird.regions.keypairs import Keypairs
-from kingbird.sync.base import (
+from kingbird.regions.copying import (
     Action,
     Copier,
     Scope,
@@ -16,6 +15,7 @@ from kingbird.sync.base import (
     decide,
     not_found,
 )
+from kingbird.regions.keypairs import Keypairs
 
 
 def same_keypair(source: dict, target: dict) -> bool:

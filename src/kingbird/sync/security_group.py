@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kingbird.exceptions import RegionError
-from kingbird.regions.security_groups import RULE_FIELDS, SecurityGroups
-from kingbird.sync.base import (
+from kingbird.core.exceptions import RegionError
+from kingbird.regions.copying import (
     Action,
     Copier,
     EntryFailed,
@@ -24,6 +23,7 @@ from kingbird.sync.base import (
     decide,
     not_found,
 )
+from kingbird.regions.security_groups import RULE_FIELDS, SecurityGroups
 
 
 def rule_key(rule: Mapping, remote_group_id: str | None) -> tuple:

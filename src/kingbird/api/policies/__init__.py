@@ -6,7 +6,12 @@ and ``oslopolicy-sample-generator`` both see it.
 
 import itertools
 
-from kingbird.api.policies import base, dr, fernet, networks, quotas, sync
+from kingbird.api import policy_base as base
+from kingbird.dr import policies as dr
+from kingbird.identity import policies as fernet
+from kingbird.network import policies as networks
+from kingbird.quota import policies as quotas
+from kingbird.sync import policies as sync
 
 
 def list_rules():

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import time
 
-from kingbird import exceptions
 from kingbird.cli import common
 from kingbird.cli.common import CommandError
 from kingbird.client.dr import FINISHED, METHODS, DryRun
+from kingbird.core import exceptions
 
 LOG = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-from kingbird import exceptions
 from kingbird.cli import common
 from kingbird.cli.common import CommandError
+from kingbird.core import exceptions
 
 LOG = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import yaml
 
-from kingbird import exceptions
 from kingbird.cli import common
 from kingbird.cli.common import CommandError
 from kingbird.client.sync_jobs import RESOURCE_TYPES
+from kingbird.core import exceptions
 
 LOG = logging.getLogger(__name__)
 

@@ -1,0 +1,155 @@
+"""Global limits of a project: ``os-quota-sets``.
+
+Limits are stored by Kingbird; regional quotas follow them through the engine's
+sync. Only ``detail`` asks the regions, live, because usage lives there.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from kingbird.api import validation
+from kingbird.api.app_services import services
+from kingbird.api.responses import json_response
+from kingbird.api.routing import authorise, both_versions, check_tenant, describe_both
+from kingbird.core import exceptions
+from kingbird.db import api as db_api
+from kingbird.quota import limits as quota_limits
+from kingbird.quota import resolve as store
+from kingbird.quota.keys import QUOTA_KEYS
+
+bp = Blueprint("quotas", __name__)
+
+POLICY = "kingbird:quota"
+
+
+def _defaults(session) -> dict[str, int]:
+    return store.defaults(session, services().conf)
+
+
+def _effective(session, project_id: str) -> dict[str, int]:
+    return store.project_limits(session, services().conf, project_id)
+
+
+def show_defaults(tenant: str | None = None):
+    check_tenant(tenant)
+    authorise(f"{POLICY}:defaults", {})
+    with services().db() as session:
+        return json_response({"quota_set": _defaults(session)})
+
+
+def show(project_id: str, tenant: str | None = None):
+    check_tenant(tenant)
+    validation.project_id(project_id)
+    authorise(f"{POLICY}:show", {"project_id": project_id})
+    with services().db() as session:
+        return json_response({"quota_set": _effective(session, project_id)})
+
+
+def update(project_id: str, tenant: str | None = None):
+    check_tenant(tenant)
+    validation.project_id(project_id)
+    authorise(f"{POLICY}:update", {"project_id": project_id})
+    limits = validation.quota_limits(validation.json_body(), "quota_set")
+    with services().db() as session:
+        db_api.set_project_limits(session, project_id, limits)
+        db_api.request_project_sync(session, project_id)
+    services().wake_engine()
+    return json_response({"quota_set": limits})
+
+
+def delete(project_id: str, tenant: str | None = None):
+    check_tenant(tenant)
+    validation.project_id(project_id)
+    authorise(f"{POLICY}:delete", {"project_id": project_id})
+    body = validation.json_body(required=False)
+    keys = None if body is None else validation.quota_key_list(body, "quota_set")
+    with services().db() as session:
+        removed = db_api.delete_project_limits(session, project_id, keys)
+        if not removed:
+            what = "any of " + ", ".join(keys) if keys else "any global limit"
+            raise exceptions.NotFound(f"project {project_id} has no {what}")
+        db_api.request_project_sync(session, project_id)
+    services().wake_engine()
+    return json_response({"deleted": keys or "all"})
+
+
+def detail(project_id: str, tenant: str | None = None):
+    check_tenant(tenant)
+    validation.project_id(project_id)
+    authorise(f"{POLICY}:detail", {"project_id": project_id})
+    with services().db() as session:
+        limits = _effective(session, project_id)
+        status = db_api.get_sync_status(session, project_id)
+    regions = services().regions
+    if regions is None:
+        raise exceptions.ServiceUnavailable("no regions are configured")
+    view = regions.read_project(project_id, deadline=services().conf.regions.detail_deadline)
+    usage = quota_limits.total_usage(q.usage for q in view.regions.values())
+    return json_response({"quota_set": {
+        "limits": limits,
+        "usage": usage,
+        "remaining": quota_limits.remaining(limits, usage),
+        "regions": {name: {"limits": q.limits, "usage": q.usage}
+                    for name, q in sorted(view.regions.items())},
+        "missing_regions": dict(sorted(view.failed.items())),
+        "last_sync": status,
+    }})
+
+
+def sync(project_id: str, tenant: str | None = None):
+    check_tenant(tenant)
+    validation.project_id(project_id)
+    authorise(f"{POLICY}:sync", {"project_id": project_id})
+    with services().db() as session:
+        db_api.request_project_sync(session, project_id)
+    services().wake_engine()
+    return json_response({"quota_sync": {"project_id": project_id, "status": "requested"}})
+
+
+both_versions(bp, "/os-quota-sets/defaults", show_defaults, ["GET"])
+both_versions(bp, "/os-quota-sets/<project_id>", show, ["GET"])
+both_versions(bp, "/os-quota-sets/<project_id>", update, ["PUT"])
+both_versions(bp, "/os-quota-sets/<project_id>", delete, ["DELETE"])
+both_versions(bp, "/os-quota-sets/<project_id>/detail", detail, ["GET"])
+both_versions(bp, "/os-quota-sets/<project_id>/sync", sync, ["PUT"])
+
+# --- OpenAPI -------------------------------------------------------------------------
+
+_INT = {"type": "integer", "minimum": -1, "maximum": quota_limits.MAX_LIMIT}
+_ALL_KEYS = {"type": "object", "required": list(QUOTA_KEYS),
+             "properties": {k: {"type": "integer"} for k in QUOTA_KEYS},
+             "additionalProperties": False}
+_QUOTA_SET = {"type": "object", "required": ["quota_set"],
+              "properties": {"quota_set": _ALL_KEYS}}
+_UPDATE = {"type": "object", "required": ["quota_set"], "additionalProperties": False,
+           "properties": {"quota_set": {"type": "object", "minProperties": 1,
+                                        "properties": {k: _INT for k in QUOTA_KEYS},
+                                        "additionalProperties": False}}}
+_UPDATED = {"type": "object", "required": ["quota_set"],
+            "properties": {"quota_set": {"type": "object",
+                                         "additionalProperties": {"type": "integer"}}}}
+_DELETE = {"type": "object", "required": ["quota_set"], "additionalProperties": False,
+           "properties": {"quota_set": {"type": "array", "minItems": 1,
+                                        "items": {"type": "string", "enum": list(QUOTA_KEYS)}}}}
+_DETAIL = {"type": "object", "required": ["quota_set"], "properties": {"quota_set": {
+    "type": "object", "required": ["limits", "usage"],
+    "properties": {"limits": _ALL_KEYS, "usage": _ALL_KEYS, "remaining": _ALL_KEYS,
+                   "regions": {"type": "object"}, "missing_regions": {"type": "object"},
+                   "last_sync": {"type": ["object", "null"], "nullable": True}}}}}
+_SYNC = {"type": "object", "required": ["quota_sync"]}
+
+describe_both("GET", "/os-quota-sets/defaults", "Default global limits", "quotas",
+              responses={200: _QUOTA_SET})
+describe_both("GET", "/os-quota-sets/<project_id>", "A project's global limits", "quotas",
+              responses={200: _QUOTA_SET})
+describe_both("PUT", "/os-quota-sets/<project_id>", "Set global limits", "quotas",
+              request=_UPDATE, responses={200: _UPDATED})
+describe_both("DELETE", "/os-quota-sets/<project_id>",
+              "Drop the listed global limits, or all of them without a body", "quotas",
+              request=_DELETE, request_required=False, responses={200: {"type": "object"}})
+describe_both("GET", "/os-quota-sets/<project_id>/detail",
+              "Global limits and usage summed over regions", "quotas",
+              responses={200: _DETAIL, 503: {"type": "object"}})
+describe_both("PUT", "/os-quota-sets/<project_id>/sync", "Sync a project now", "quotas",
+              responses={200: _SYNC})

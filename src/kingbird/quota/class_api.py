@@ -1,0 +1,74 @@
+"""Quota classes: ``os-quota-class-sets``. The ``default`` class feeds the defaults."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from kingbird import config
+from kingbird.api import validation
+from kingbird.api.app_services import services
+from kingbird.api.responses import json_response
+from kingbird.api.routing import authorise, both_versions, check_tenant, describe_both
+from kingbird.core import exceptions
+from kingbird.db import api as db_api
+from kingbird.quota import limits as quota_limits
+from kingbird.quota.keys import QUOTA_KEYS
+from kingbird.quota.limits import MAX_LIMIT
+
+bp = Blueprint("quota_classes", __name__)
+
+POLICY = "kingbird:quota_class"
+
+
+def show(class_name: str, tenant: str | None = None):
+    check_tenant(tenant)
+    validation.class_name(class_name)
+    authorise(f"{POLICY}:show", {})
+    with services().db() as session:
+        stored = db_api.get_class_limits(session, class_name)
+    # Like Nova, a class shows every key: what it sets, else the configured default.
+    limits = quota_limits.default_limits(stored, config.default_global_limits(services().conf))
+    return json_response({"quota_class_set": {"class_name": class_name, **limits}})
+
+
+def update(class_name: str, tenant: str | None = None):
+    check_tenant(tenant)
+    validation.class_name(class_name)
+    authorise(f"{POLICY}:update", {})
+    limits = validation.quota_limits(validation.json_body(), "quota_class_set")
+    with services().db() as session:
+        db_api.set_class_limits(session, class_name, limits)
+    # Projects that follow the defaults pick the change up at their next periodic sync.
+    return json_response({"quota_class_set": {"class_name": class_name, **limits}})
+
+
+def delete(class_name: str, tenant: str | None = None):
+    check_tenant(tenant)
+    validation.class_name(class_name)
+    authorise(f"{POLICY}:delete", {})
+    with services().db() as session:
+        if not db_api.delete_class(session, class_name):
+            raise exceptions.NotFound(f"quota class {class_name!r} has no limits set")
+    return json_response({"deleted": class_name})
+
+
+both_versions(bp, "/os-quota-class-sets/<class_name>", show, ["GET"])
+both_versions(bp, "/os-quota-class-sets/<class_name>", update, ["PUT"])
+both_versions(bp, "/os-quota-class-sets/<class_name>", delete, ["DELETE"])
+
+_INT = {"type": "integer", "minimum": -1, "maximum": MAX_LIMIT}
+_CLASS_SET = {"type": "object", "required": ["quota_class_set"], "properties": {
+    "quota_class_set": {"type": "object", "required": ["class_name"],
+                        "properties": {"class_name": {"type": "string"},
+                                       **{k: {"type": "integer"} for k in QUOTA_KEYS}}}}}
+_UPDATE = {"type": "object", "required": ["quota_class_set"], "additionalProperties": False,
+           "properties": {"quota_class_set": {"type": "object", "minProperties": 1,
+                                              "properties": {k: _INT for k in QUOTA_KEYS},
+                                              "additionalProperties": False}}}
+
+describe_both("GET", "/os-quota-class-sets/<class_name>", "Show a quota class",
+              "quota_classes", responses={200: _CLASS_SET})
+describe_both("PUT", "/os-quota-class-sets/<class_name>", "Create or change a quota class",
+              "quota_classes", request=_UPDATE, responses={200: _CLASS_SET})
+describe_both("DELETE", "/os-quota-class-sets/<class_name>", "Delete a quota class",
+              "quota_classes", responses={200: {"type": "object"}})
