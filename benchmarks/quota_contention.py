@@ -46,8 +46,8 @@ from pathlib import Path
 
 from harness import Cloud, build_kingbird, quiet_logs, run_cycle
 
-from kingbird.db import api as db_api
 from kingbird.engine.service import Engine
+from kingbird.quota import repository as quota_db
 from kingbird.quota.scheduler import contended_interval
 
 MICROVERSION = {"OpenStack-API-Version": "compute 2.37", "X-OpenStack-Nova-API-Version": "2.37"}
@@ -246,7 +246,7 @@ def run_policy(args, cloud: Cloud, tmp: Path, policy: str, stream: list[Arrival]
     try:
         with kingbird.db() as session:
             # RAM unlimited: the contention studied is on instances and cores
-            db_api.set_project_limits(session, tenant.project_id,
+            quota_db.set_project_limits(session, tenant.project_id,
                                       {"instances": args.instances, "cores": args.cores,
                                        "ram": -1})
         scheduler = kingbird.scheduler(

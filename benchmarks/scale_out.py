@@ -38,8 +38,9 @@ import requests
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
-from kingbird.db import api as db_api
 from kingbird.demo.scaleout import ScaleOutSettings, ScaleOutStack
+from kingbird.quota import status_repository as status_db
+from kingbird.sync import repository as jobs_db
 
 PUBLIC_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGEnRiuJCONvtghEd8rDXeLGxWRz06DJLaRk2D/FIrYp"
               " kingbird-bench")
@@ -132,13 +133,13 @@ class Bench:
         started = dt.datetime.now(dt.UTC)
         with self.db() as session:
             for project in project_ids:
-                db_api.request_project_sync(session, project)
+                status_db.request_project_sync(session, project)
         return started
 
     def synced_since(self, project_ids: list[str], since: dt.datetime | None) -> bool:
         with self.db() as session:
             for project in project_ids:
-                status = db_api.get_sync_status(session, project)
+                status = status_db.get_sync_status(session, project)
                 if status is None or status["requested_at"] is not None \
                         or status["last_sync_at"] is None \
                         or (since is not None and status["last_sync_at"] < since):
@@ -150,7 +151,7 @@ class Bench:
         user_id = self.admin.get_user_id()
         targets = self.regions[1:3]
         with self.db() as session:
-            job_ids = [db_api.create_job(session, admin_project, user_id, [
+            job_ids = [jobs_db.create_job(session, admin_project, user_id, [
                 {"resource": name, "resource_type": "keypair", "source_region": self.regions[0],
                  "target_region": target} for target in targets],
                 request_id=f"req-bench-{i}")["id"] for i, name in enumerate(names)]
@@ -159,7 +160,7 @@ class Bench:
         def done():
             with self.db() as session:
                 statuses = [e["status"] for j in job_ids
-                            for e in db_api.get_job_entries(session, j)]
+                            for e in jobs_db.get_job_entries(session, j)]
             failed = statuses.count("FAILURE")
             if failed:
                 raise RuntimeError(f"{failed} entries failed")

@@ -32,7 +32,8 @@ from pathlib import Path
 
 from harness import Cloud, build_kingbird, cpu_seconds, quiet_logs, run_cycle
 
-from kingbird.db import api as db_api
+from kingbird.quota import repository as quota_db
+from kingbird.quota import status_repository as status_db
 
 LIMITS = {"instances": 20, "cores": 40, "ram": 102400, "volumes": 20, "gigabytes": 2000,
           "port": 100, "network": 10}
@@ -117,7 +118,7 @@ def main(argv=None) -> int:
                                       concurrency=args.concurrency, sync_interval=60)
             with kingbird.db() as session:
                 for project in projects:
-                    db_api.set_project_limits(session, project, LIMITS)
+                    quota_db.set_project_limits(session, project, LIMITS)
             cloud.set_latency(latency)
             scheduler = kingbird.scheduler(projects, args.workers, sync_interval=0)
             sim_pid = cloud.stack.regionsim.pid
@@ -151,7 +152,7 @@ def slow_region(args, cloud, kingbird, projects, tmp) -> dict:
     try:
         with slow.db() as session:  # same limits, fresh database: write what is known
             for project in projects:
-                db_api.set_project_limits(session, project, LIMITS)
+                quota_db.set_project_limits(session, project, LIMITS)
         warm = slow.scheduler(projects, args.workers, sync_interval=0)
         cloud.set_latency(args.latency_ms / 1000, [name])
         run_cycle(warm)  # learn every region's limits while all answer
@@ -159,8 +160,9 @@ def slow_region(args, cloud, kingbird, projects, tmp) -> dict:
         figures = measure(slow, warm, cloud.stack.regionsim.pid, len(projects) * args.regions,
                           args.latency_ms / 1000, args.concurrency)
         with slow.db() as session:
-            failed = sum(1 for p in projects
-                         if (db_api.get_sync_status(session, p) or {}).get("outcome") == "FAILURE")
+            outcomes = [(status_db.get_sync_status(session, p) or {}).get("outcome")
+                        for p in projects]
+            failed = outcomes.count("FAILURE")
         figures["projects_with_region_skipped"] = failed
         print(f"  slow region {name} at {seconds} s (timeout 1 s): {failed} projects synced "
               f"without it", flush=True)

@@ -30,7 +30,8 @@ from scaleout_support import (
 )
 from sync_helpers import SyncAPI
 
-from kingbird.db import api as db
+from kingbird.quota import status_repository as status_db
+from kingbird.sync import repository as jobs_db
 
 pytestmark = pytest.mark.functional
 
@@ -93,7 +94,7 @@ def _cores(cloud, project_id: str, regions=REGIONS) -> dict[str, int]:
 
 def _status(db_tx, project_id: str) -> dict:
     with db_tx() as s:
-        return db.get_sync_status(s, project_id)
+        return status_db.get_sync_status(s, project_id)
 
 
 def _keypair(cloud) -> str:
@@ -143,7 +144,7 @@ def test_a_failing_region_is_recorded_while_the_others_are_served_and_recovers(
         def two_done_three_retrying():
             entries = {e["target_region"]: e for e in sync_api.entries(job_id)}
             with db_tx() as s:
-                rows = {e["target_region"]: e for e in db.get_job_entries(s, job_id)}
+                rows = {e["target_region"]: e for e in jobs_db.get_job_entries(s, job_id)}
             ok = entries[TWO]["sync_status"] == "SUCCESS" and rows[THREE]["error"] and \
                 rows[THREE]["status"] == "IN_PROGRESS"
             return rows[THREE] if ok else None
@@ -290,7 +291,7 @@ def test_database_restarted_under_load(stack, cloud, kb, db_tx, sync_api):
 
     def all_done():
         with db_tx() as s:
-            entries = [e for j in accepted for e in db.get_job_entries(s, j)]
+            entries = [e for j in accepted for e in jobs_db.get_job_entries(s, j)]
         return entries if entries and all(e["status"] == "SUCCESS" for e in entries) else None
 
     entries = wait_for(all_done, timeout=120, interval=0.5,

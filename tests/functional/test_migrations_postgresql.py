@@ -21,10 +21,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from kingbird.db import api as db
 from kingbird.db import migration
-from kingbird.db.models import Base
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
+from kingbird.models import Base
+from kingbird.quota import repository as quota_db
+from kingbird.quota import status_repository as status_db
+from kingbird.sync import repository as jobs_db
 
 pytestmark = pytest.mark.functional
 
@@ -169,7 +171,7 @@ def test_two_engines_never_claim_the_same_entry(engines):
     factories = [make_sessionmaker(engine) for engine in engines]
     total = 150
     with transaction(factories[0]) as s:
-        job = db.create_job(s, "p1", "u1", entries(total))
+        job = jobs_db.create_job(s, "p1", "u1", entries(total))
     claimed: dict[str, list[int]] = {"engine-a": [], "engine-b": []}
     start = threading.Barrier(2)
 
@@ -178,13 +180,13 @@ def test_two_engines_never_claim_the_same_entry(engines):
             start.wait()
             while True:
                 with transaction(factory) as s:
-                    batch = db.claim_entries(s, owner, 30, limit=4)
+                    batch = jobs_db.claim_entries(s, owner, 30, limit=4)
                 if not batch:
                     return
                 claimed[owner] += [e["id"] for e in batch]
                 for entry in batch:
                     with transaction(factory) as s:
-                        assert db.finish_entry(s, entry["id"], owner, "SUCCESS")
+                        assert jobs_db.finish_entry(s, entry["id"], owner, "SUCCESS")
         return run
 
     run_concurrently(*(engine_loop(o, f) for o, f in zip(claimed, factories, strict=True)))
@@ -193,22 +195,22 @@ def test_two_engines_never_claim_the_same_entry(engines):
     assert claimed["engine-a"] and claimed["engine-b"]
     with transaction(factories[0]) as s:
         # Both engines finished entries of one job: the last one must see them all.
-        assert db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
+        assert jobs_db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
 
 
 def test_expired_leases_are_claimed_again_to_the_microsecond(engines):
     factory = make_sessionmaker(engines[0])
     t0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
     with transaction(factory) as s:
-        db.create_job(s, "p1", "u1", entries(2))
-        first = db.claim_entries(s, "engine-a", 0.5, limit=2, now=t0)
+        jobs_db.create_job(s, "p1", "u1", entries(2))
+        first = jobs_db.claim_entries(s, "engine-a", 0.5, limit=2, now=t0)
     expiry = t0 + dt.timedelta(seconds=0.5)
     assert {e["lease_expires_at"] for e in first} == {expiry}
     with transaction(factory) as s:
         before = expiry - dt.timedelta(microseconds=1)
-        assert db.claim_entries(s, "engine-b", 30, limit=2, now=before) == []
+        assert jobs_db.claim_entries(s, "engine-b", 30, limit=2, now=before) == []
     with transaction(factory) as s:
-        again = db.claim_entries(s, "engine-b", 30, limit=2, now=expiry)
+        again = jobs_db.claim_entries(s, "engine-b", 30, limit=2, now=expiry)
     assert [e["id"] for e in again] == [e["id"] for e in first]
     assert {e["attempts"] for e in again} == {2}
 
@@ -224,7 +226,7 @@ def test_one_engine_wins_each_project_sync_lease(engines):
             start.wait()
             for project in projects:
                 with transaction(factory) as s:
-                    if db.claim_project_sync(s, project, owner, 30):
+                    if status_db.claim_project_sync(s, project, owner, 30):
                         won[owner].append(project)
         return run
 
@@ -241,49 +243,49 @@ def test_concurrent_limit_upserts_do_not_conflict(engines):
             start.wait()
             for i in range(20):
                 with transaction(factory) as s:
-                    db.set_project_limits(s, f"p{i}", {"cores": limit, "ram": limit})
+                    quota_db.set_project_limits(s, f"p{i}", {"cores": limit, "ram": limit})
         return run
 
     run_concurrently(writer(1, factories[0]), writer(2, factories[1]))
     with transaction(factories[0]) as s:
-        assert len(db.projects_with_limits(s)) == 20
-        assert db.get_project_limits(s, "p7")["cores"] in (1, 2)
+        assert len(quota_db.projects_with_limits(s)) == 20
+        assert quota_db.get_project_limits(s, "p7")["cores"] in (1, 2)
 
 
 def test_every_repository_function_works_on_the_server(engines):
     factory = make_sessionmaker(engines[0])
     t0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
     with transaction(factory) as s:
-        db.set_project_limits(s, "p1", {"cores": 10, "ram": 512})
-        db.set_project_limits(s, "p1", {"cores": 20})
-        db.set_class_limits(s, "default", {"cores": 100})
-        db.request_project_sync(s, "p1", now=t0)
-        db.request_project_sync(s, "p1", now=t0 + dt.timedelta(seconds=1))
-        job = db.create_job(s, "p1", "u1", entries(2), request_id="req-9")
+        quota_db.set_project_limits(s, "p1", {"cores": 10, "ram": 512})
+        quota_db.set_project_limits(s, "p1", {"cores": 20})
+        quota_db.set_class_limits(s, "default", {"cores": 100})
+        status_db.request_project_sync(s, "p1", now=t0)
+        status_db.request_project_sync(s, "p1", now=t0 + dt.timedelta(seconds=1))
+        job = jobs_db.create_job(s, "p1", "u1", entries(2), request_id="req-9")
     with transaction(factory) as s:
-        assert db.get_project_limits(s, "p1") == {"cores": 20, "ram": 512}
-        assert db.delete_project_limits(s, "p1", ["ram"]) == 1
-        assert db.projects_with_limits(s) == ["p1"]
-        assert db.get_class_limits(s, "default") == {"cores": 100}
-        assert db.delete_class(s, "default") == 1
-        assert db.projects_with_pending_sync_requests(s) == ["p1"]
-        assert db.claim_project_sync(s, "p1", "engine-a", 30, now=t0)
-        assert not db.claim_project_sync(s, "p1", "engine-b", 30, now=t0)
-        assert db.renew_project_lease(s, "p1", "engine-a", 30, now=t0)
-        db.record_sync_result(s, "p1", "FAILURE", ["RegionTwo", "RegionThree"], "timeout",
+        assert quota_db.get_project_limits(s, "p1") == {"cores": 20, "ram": 512}
+        assert quota_db.delete_project_limits(s, "p1", ["ram"]) == 1
+        assert quota_db.projects_with_limits(s) == ["p1"]
+        assert quota_db.get_class_limits(s, "default") == {"cores": 100}
+        assert quota_db.delete_class(s, "default") == 1
+        assert status_db.projects_with_pending_sync_requests(s) == ["p1"]
+        assert status_db.claim_project_sync(s, "p1", "engine-a", 30, now=t0)
+        assert not status_db.claim_project_sync(s, "p1", "engine-b", 30, now=t0)
+        assert status_db.renew_project_lease(s, "p1", "engine-a", 30, now=t0)
+        status_db.record_sync_result(s, "p1", "FAILURE", ["RegionTwo", "RegionThree"], "timeout",
                               now=t0, owner="engine-a")
     with transaction(factory) as s:
-        status = db.get_sync_status(s, "p1")
-        assert db.list_jobs(s, "p1", active_only=True) == [job]
-        claimed = db.claim_entries(s, "engine-a", 30, limit=10)
-        assert db.renew_lease(s, [e["id"] for e in claimed], "engine-a", 30) == [
+        status = status_db.get_sync_status(s, "p1")
+        assert jobs_db.list_jobs(s, "p1", active_only=True) == [job]
+        claimed = jobs_db.claim_entries(s, "engine-a", 30, limit=10)
+        assert jobs_db.renew_lease(s, [e["id"] for e in claimed], "engine-a", 30) == [
             e["id"] for e in claimed]
         for entry in claimed:
-            assert db.finish_entry(s, entry["id"], "engine-a", "SUCCESS")
+            assert jobs_db.finish_entry(s, entry["id"], "engine-a", "SUCCESS")
     assert status["failed_regions"] == ["RegionTwo", "RegionThree"]
     assert status["lease_owner"] is None and status["requested_at"] is None
     assert status["last_sync_at"] == t0
     with transaction(factory) as s:
-        assert db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
-        assert db.delete_job(s, "p1", job["id"]) is True
-        assert db.get_job_entries(s, job["id"]) == []
+        assert jobs_db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
+        assert jobs_db.delete_job(s, "p1", job["id"]) is True
+        assert jobs_db.get_job_entries(s, job["id"]) == []

@@ -29,8 +29,10 @@ from scaleout_support import (
 )
 from sync_helpers import SyncAPI
 
-from kingbird.db import api as db
-from kingbird.db.models import ProjectSyncStatus, SyncJobEntry
+from kingbird.quota import status_repository as status_db
+from kingbird.quota.models import ProjectSyncStatus
+from kingbird.sync import repository as jobs_db
+from kingbird.sync.models import SyncJobEntry
 
 pytestmark = pytest.mark.functional
 
@@ -69,7 +71,7 @@ def api(stack, cloud) -> SyncAPI:
 
 def _statuses(db_tx, project_ids) -> dict[str, dict]:
     with db_tx() as s:
-        return {p: db.get_sync_status(s, p) for p in project_ids}
+        return {p: status_db.get_sync_status(s, p) for p in project_ids}
 
 
 def _create_resources(cloud, keypairs: int, flavors: int) -> tuple[list[str], list[str]]:
@@ -92,7 +94,7 @@ def _start_jobs(api: SyncAPI, keypairs: list[str], flavors: list[str]) -> list[s
 def _wait_jobs(db_tx, job_ids: list[str], timeout: float) -> list[dict]:
     def all_final():
         with db_tx() as s:
-            entries = [e for j in job_ids for e in db.get_job_entries(s, j)]
+            entries = [e for j in job_ids for e in jobs_db.get_job_entries(s, j)]
         return entries if all(e["status"] in ("SUCCESS", "FAILURE") for e in entries) \
             else None
 
@@ -197,7 +199,7 @@ def test_engines_share_200_jobs_and_100_projects_and_survive_a_killed_engine(
         stack.kill_engine(victim, signal.SIGKILL)
         killed_at = dt.datetime.now()
         with db_tx() as s:
-            orphaned = [e for j in job_ids2 for e in db.get_job_entries(s, j)
+            orphaned = [e for j in job_ids2 for e in jobs_db.get_job_entries(s, j)
                         if e["lease_owner"] == victim and e["status"] == "IN_PROGRESS"]
         assert orphaned, "the killed engine held no entry"
         t1 = time.monotonic()

@@ -20,8 +20,8 @@ from conftest import Cloud, Credentials, _read_openrc, start_demo, stop_demo
 from kb_http import KingbirdHTTP, wait_for
 from sync_helpers import SyncAPI, unique
 
-from kingbird.db import api as db
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
+from kingbird.sync import repository as jobs_db
 
 SOURCE, TWO, THREE = "RegionOne", "RegionTwo", "RegionThree"
 LEASE_SECONDS = 4
@@ -133,7 +133,7 @@ def test_a_killed_engines_entries_are_resumed_by_another_and_applied_once(
         def image_being_created():
             # The image's target record is announced, its create is on the (slow) wire.
             with db_tx() as s:
-                entries = db.get_job_entries(s, job_id)
+                entries = jobs_db.get_job_entries(s, job_id)
             return entries[0]["status"] == "IN_PROGRESS" and entries[0]["checkpoint"]
 
         wait_for(image_being_created, timeout=60, interval=0.02,
@@ -141,7 +141,7 @@ def test_a_killed_engines_entries_are_resumed_by_another_and_applied_once(
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
         with db_tx() as s:
-            at_kill = db.get_job_entries(s, job_id)
+            at_kill = jobs_db.get_job_entries(s, job_id)
         assert any(e["status"] != "SUCCESS" for e in at_kill), "nothing left to take over"
 
         engines.start()
@@ -152,7 +152,7 @@ def test_a_killed_engines_entries_are_resumed_by_another_and_applied_once(
     assert {e["sync_status"] for e in entries} == {"SUCCESS"}, [e["error"] for e in entries]
     assert len(entries) == 5 * 2 + 2 * 2 + 1
     with db_tx() as s:
-        final = db.get_job_entries(s, job_id)
+        final = jobs_db.get_job_entries(s, job_id)
     taken_over = [e for e in final if e["attempts"] > 1]
     assert taken_over, "no entry was resumed by the second engine"
     assert {e["lease_owner"] for e in taken_over} != {e["lease_owner"] for e in at_kill

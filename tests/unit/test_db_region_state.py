@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from kingbird.db import api as db
 from kingbird.db import migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
+from kingbird.quota import region_state_repository as region_state_db
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -22,19 +22,19 @@ def factory(tmp_path):
     engine.dispose()
 
 
-def state(usage: int, limit: int, rate: float, at: dt.datetime = T0) -> db.RegionState:
-    return db.RegionState(observed_at=at, usage={"cores": usage}, limits={"cores": limit},
-                          demand={"cores": rate})
+def state(usage: int, limit: int, rate: float, at: dt.datetime = T0) -> region_state_db.RegionState:
+    return region_state_db.RegionState(observed_at=at, usage={"cores": usage},
+                                       limits={"cores": limit}, demand={"cores": rate})
 
 
 def test_region_states_are_saved_per_region_and_read_back(factory):
     with transaction(factory) as session:
-        assert db.get_region_states(session, "p1") == {}
-        db.save_region_states(session, "p1", {"RegionOne": state(2, 7, 0.5),
+        assert region_state_db.get_region_states(session, "p1") == {}
+        region_state_db.save_region_states(session, "p1", {"RegionOne": state(2, 7, 0.5),
                                                "RegionTwo": state(0, 3, 0.0)})
-        db.save_region_states(session, "p2", {"RegionOne": state(9, 9, 1.0)})
+        region_state_db.save_region_states(session, "p2", {"RegionOne": state(9, 9, 1.0)})
     with transaction(factory) as session:
-        states = db.get_region_states(session, "p1")
+        states = region_state_db.get_region_states(session, "p1")
     assert set(states) == {"RegionOne", "RegionTwo"}
     assert states["RegionOne"] == state(2, 7, 0.5)
 
@@ -42,19 +42,19 @@ def test_region_states_are_saved_per_region_and_read_back(factory):
 def test_saving_some_regions_overwrites_them_and_keeps_the_others(factory):
     later = T0 + dt.timedelta(seconds=30)
     with transaction(factory) as session:
-        db.save_region_states(session, "p1", {"RegionOne": state(2, 7, 0.5),
+        region_state_db.save_region_states(session, "p1", {"RegionOne": state(2, 7, 0.5),
                                                "RegionTwo": state(0, 3, 0.0)})
-        db.save_region_states(session, "p1", {"RegionOne": state(5, 6, 0.25, later)})
-        states = db.get_region_states(session, "p1")
+        region_state_db.save_region_states(session, "p1", {"RegionOne": state(5, 6, 0.25, later)})
+        states = region_state_db.get_region_states(session, "p1")
     assert states["RegionOne"] == state(5, 6, 0.25, later)
     assert states["RegionTwo"] == state(0, 3, 0.0)
 
 
 def test_region_states_are_deleted_per_region_or_all(factory):
     with transaction(factory) as session:
-        db.save_region_states(session, "p1", {"RegionOne": state(2, 7, 0.5),
+        region_state_db.save_region_states(session, "p1", {"RegionOne": state(2, 7, 0.5),
                                                "RegionTwo": state(0, 3, 0.0)})
-        assert db.delete_region_states(session, "p1", ["RegionTwo"]) == 1
-        assert set(db.get_region_states(session, "p1")) == {"RegionOne"}
-        assert db.delete_region_states(session, "p1") == 1
-        assert db.get_region_states(session, "p1") == {}
+        assert region_state_db.delete_region_states(session, "p1", ["RegionTwo"]) == 1
+        assert set(region_state_db.get_region_states(session, "p1")) == {"RegionOne"}
+        assert region_state_db.delete_region_states(session, "p1") == 1
+        assert region_state_db.get_region_states(session, "p1") == {}

@@ -12,10 +12,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from kingbird.core import exceptions
-from kingbird.db import api as db
 from kingbird.db import migration
-from kingbird.db.models import Base
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
+from kingbird.models import Base
+from kingbird.quota import repository as quota_db
+from kingbird.quota import status_repository as status_db
+from kingbird.sync import repository as jobs_db
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -90,10 +92,10 @@ def test_sqlite_connections_use_wal_and_a_busy_timeout(factory):
 
 def test_transaction_rolls_back_on_error(factory):
     with pytest.raises(RuntimeError), transaction(factory) as s:
-        db.set_project_limits(s, "p1", {"cores": 5})
+        quota_db.set_project_limits(s, "p1", {"cores": 5})
         raise RuntimeError("boom")
     with transaction(factory) as s:
-        assert db.get_project_limits(s, "p1") == {}
+        assert quota_db.get_project_limits(s, "p1") == {}
 
 
 # --- quotas ------------------------------------------------------------------------
@@ -101,39 +103,39 @@ def test_transaction_rolls_back_on_error(factory):
 
 def test_project_limits_are_upserted_per_key(factory):
     with transaction(factory) as s:
-        db.set_project_limits(s, "p1", {"cores": 10, "ram": 1024})
+        quota_db.set_project_limits(s, "p1", {"cores": 10, "ram": 1024})
     with transaction(factory) as s:
-        db.set_project_limits(s, "p1", {"cores": 20, "instances": -1})
-        db.set_project_limits(s, "p2", {"cores": 1})
+        quota_db.set_project_limits(s, "p1", {"cores": 20, "instances": -1})
+        quota_db.set_project_limits(s, "p2", {"cores": 1})
     with transaction(factory) as s:
-        assert db.get_project_limits(s, "p1") == {"cores": 20, "ram": 1024, "instances": -1}
-        assert db.get_project_limits(s, "p2") == {"cores": 1}
-        assert db.get_project_limits(s, "p3") == {}
-        assert db.projects_with_limits(s) == ["p1", "p2"]
+        assert quota_db.get_project_limits(s, "p1") == {"cores": 20, "ram": 1024, "instances": -1}
+        assert quota_db.get_project_limits(s, "p2") == {"cores": 1}
+        assert quota_db.get_project_limits(s, "p3") == {}
+        assert quota_db.projects_with_limits(s) == ["p1", "p2"]
 
 
 def test_delete_project_limits_counts_deleted_keys(factory):
     with transaction(factory) as s:
-        db.set_project_limits(s, "p1", {"cores": 10, "ram": 1024, "instances": 3})
-        db.set_project_limits(s, "p2", {"cores": 1})
-        assert db.delete_project_limits(s, "p1", ["cores", "volumes"]) == 1
-        assert db.get_project_limits(s, "p1") == {"ram": 1024, "instances": 3}
-        assert db.delete_project_limits(s, "p1", []) == 0
-        assert db.delete_project_limits(s, "p1") == 2
-        assert db.delete_project_limits(s, "p1") == 0
-        assert db.projects_with_limits(s) == ["p2"]
+        quota_db.set_project_limits(s, "p1", {"cores": 10, "ram": 1024, "instances": 3})
+        quota_db.set_project_limits(s, "p2", {"cores": 1})
+        assert quota_db.delete_project_limits(s, "p1", ["cores", "volumes"]) == 1
+        assert quota_db.get_project_limits(s, "p1") == {"ram": 1024, "instances": 3}
+        assert quota_db.delete_project_limits(s, "p1", []) == 0
+        assert quota_db.delete_project_limits(s, "p1") == 2
+        assert quota_db.delete_project_limits(s, "p1") == 0
+        assert quota_db.projects_with_limits(s) == ["p2"]
 
 
 def test_quota_class_limits_are_set_read_and_deleted(factory):
     with transaction(factory) as s:
-        db.set_class_limits(s, "default", {"cores": 100, "network": 50})
-        db.set_class_limits(s, "default", {"cores": 120})
-        db.set_class_limits(s, "gold", {"cores": 1000})
-        assert db.get_class_limits(s, "default") == {"cores": 120, "network": 50}
-        assert db.delete_class(s, "default") == 2
-        assert db.get_class_limits(s, "default") == {}
-        assert db.delete_class(s, "default") == 0
-        assert db.get_class_limits(s, "gold") == {"cores": 1000}
+        quota_db.set_class_limits(s, "default", {"cores": 100, "network": 50})
+        quota_db.set_class_limits(s, "default", {"cores": 120})
+        quota_db.set_class_limits(s, "gold", {"cores": 1000})
+        assert quota_db.get_class_limits(s, "default") == {"cores": 120, "network": 50}
+        assert quota_db.delete_class(s, "default") == 2
+        assert quota_db.get_class_limits(s, "default") == {}
+        assert quota_db.delete_class(s, "default") == 0
+        assert quota_db.get_class_limits(s, "gold") == {"cores": 1000}
 
 
 # --- project sync status -----------------------------------------------------------
@@ -141,32 +143,32 @@ def test_quota_class_limits_are_set_read_and_deleted(factory):
 
 def test_sync_status_is_none_for_a_project_never_seen(factory):
     with transaction(factory) as s:
-        assert db.get_sync_status(s, "p1") is None
-        assert db.projects_with_pending_sync_requests(s) == []
+        assert status_db.get_sync_status(s, "p1") is None
+        assert status_db.projects_with_pending_sync_requests(s) == []
 
 
 def test_requested_syncs_are_listed_oldest_first(factory):
     with transaction(factory) as s:
-        db.request_project_sync(s, "p2", now=later(1))
-        db.request_project_sync(s, "p1", now=later(2))
-        assert db.projects_with_pending_sync_requests(s) == ["p2", "p1"]
-        status = db.get_sync_status(s, "p1")
+        status_db.request_project_sync(s, "p2", now=later(1))
+        status_db.request_project_sync(s, "p1", now=later(2))
+        assert status_db.projects_with_pending_sync_requests(s) == ["p2", "p1"]
+        status = status_db.get_sync_status(s, "p1")
     assert status["requested_at"] == later(2)
     assert status["outcome"] is None and status["failed_regions"] == []
 
 
 def test_project_sync_lease_is_exclusive_until_it_expires(factory):
     with transaction(factory) as s:
-        assert db.claim_project_sync(s, "p1", "engine-a", 30, now=T0)
+        assert status_db.claim_project_sync(s, "p1", "engine-a", 30, now=T0)
     with transaction(factory) as s:
-        assert not db.claim_project_sync(s, "p1", "engine-b", 30, now=later(29))
-        assert not db.claim_project_sync(s, "p1", "engine-a", 30, now=later(29))
-        assert db.renew_project_lease(s, "p1", "engine-a", 30, now=later(29))
-        assert not db.renew_project_lease(s, "p1", "engine-b", 30, now=later(29))
+        assert not status_db.claim_project_sync(s, "p1", "engine-b", 30, now=later(29))
+        assert not status_db.claim_project_sync(s, "p1", "engine-a", 30, now=later(29))
+        assert status_db.renew_project_lease(s, "p1", "engine-a", 30, now=later(29))
+        assert not status_db.renew_project_lease(s, "p1", "engine-b", 30, now=later(29))
     with transaction(factory) as s:
-        assert not db.claim_project_sync(s, "p1", "engine-b", 30, now=later(58))
-        assert db.claim_project_sync(s, "p1", "engine-b", 30, now=later(59))
-        status = db.get_sync_status(s, "p1")
+        assert not status_db.claim_project_sync(s, "p1", "engine-b", 30, now=later(58))
+        assert status_db.claim_project_sync(s, "p1", "engine-b", 30, now=later(59))
+        status = status_db.get_sync_status(s, "p1")
     assert status["lease_owner"] == "engine-b"
     assert status["lease_expires_at"] == later(89)
     assert status["lease_expires_at"].tzinfo is not None
@@ -174,13 +176,13 @@ def test_project_sync_lease_is_exclusive_until_it_expires(factory):
 
 def test_record_sync_result_releases_lease_and_clears_request(factory):
     with transaction(factory) as s:
-        db.request_project_sync(s, "p1", now=T0)
-        assert db.claim_project_sync(s, "p1", "engine-a", 30, now=later(1))
-        db.record_sync_result(s, "p1", "FAILURE", ["RegionTwo"], "RegionTwo: timeout",
+        status_db.request_project_sync(s, "p1", now=T0)
+        assert status_db.claim_project_sync(s, "p1", "engine-a", 30, now=later(1))
+        status_db.record_sync_result(s, "p1", "FAILURE", ["RegionTwo"], "RegionTwo: timeout",
                               now=later(5))
-        status = db.get_sync_status(s, "p1")
-        assert db.projects_with_pending_sync_requests(s) == []
-        assert db.claim_project_sync(s, "p1", "engine-b", 30, now=later(6))
+        status = status_db.get_sync_status(s, "p1")
+        assert status_db.projects_with_pending_sync_requests(s) == []
+        assert status_db.claim_project_sync(s, "p1", "engine-b", 30, now=later(6))
     assert status == {
         "project_id": "p1", "last_sync_at": later(5), "outcome": "FAILURE",
         "failed_regions": ["RegionTwo"], "reason": "RegionTwo: timeout",
@@ -191,27 +193,27 @@ def test_record_sync_result_releases_lease_and_clears_request(factory):
 
 def test_record_sync_result_keeps_a_request_made_during_the_sync(factory):
     with transaction(factory) as s:
-        assert db.claim_project_sync(s, "p1", "engine-a", 30, now=T0)
-        db.request_project_sync(s, "p1", now=later(2))
-        db.record_sync_result(s, "p1", "SUCCESS", [], None, now=later(5),
+        assert status_db.claim_project_sync(s, "p1", "engine-a", 30, now=T0)
+        status_db.request_project_sync(s, "p1", now=later(2))
+        status_db.record_sync_result(s, "p1", "SUCCESS", [], None, now=later(5),
                               owner="engine-a", started_at=T0)
-        assert db.projects_with_pending_sync_requests(s) == ["p1"]
-        assert db.get_sync_status(s, "p1")["lease_owner"] is None
+        assert status_db.projects_with_pending_sync_requests(s) == ["p1"]
+        assert status_db.get_sync_status(s, "p1")["lease_owner"] is None
 
 
 def test_record_sync_result_leaves_a_lease_taken_over_by_another_engine(factory):
     with transaction(factory) as s:
-        assert db.claim_project_sync(s, "p1", "engine-a", 30, now=T0)
-        assert db.claim_project_sync(s, "p1", "engine-b", 30, now=later(40))
-        db.record_sync_result(s, "p1", "SUCCESS", [], None, now=later(41), owner="engine-a")
-        status = db.get_sync_status(s, "p1")
+        assert status_db.claim_project_sync(s, "p1", "engine-a", 30, now=T0)
+        assert status_db.claim_project_sync(s, "p1", "engine-b", 30, now=later(40))
+        status_db.record_sync_result(s, "p1", "SUCCESS", [], None, now=later(41), owner="engine-a")
+        status = status_db.get_sync_status(s, "p1")
     assert status["outcome"] == "SUCCESS"
     assert status["lease_owner"] == "engine-b"
 
 
 def test_record_sync_result_rejects_an_unknown_outcome(factory):
     with pytest.raises(ValueError), transaction(factory) as s:
-        db.record_sync_result(s, "p1", "MAYBE", [], None)
+        status_db.record_sync_result(s, "p1", "MAYBE", [], None)
 
 
 # --- jobs --------------------------------------------------------------------------
@@ -219,10 +221,10 @@ def test_record_sync_result_rejects_an_unknown_outcome(factory):
 
 def test_create_job_queues_one_entry_per_target(factory):
     with transaction(factory) as s:
-        job = db.create_job(s, "p1", "u1", entries(3), request_id="req-1", now=T0)
+        job = jobs_db.create_job(s, "p1", "u1", entries(3), request_id="req-1", now=T0)
     with transaction(factory) as s:
-        assert db.get_job(s, "p1", job["id"]) == job
-        rows = db.get_job_entries(s, job["id"])
+        assert jobs_db.get_job(s, "p1", job["id"]) == job
+        rows = jobs_db.get_job_entries(s, job["id"])
     assert job["status"] == "IN_PROGRESS" and job["request_id"] == "req-1"
     assert job["created_at"] == T0 and len(job["id"]) == 36
     assert [e["resource"] for e in rows] == ["key0", "key1", "key2"]
@@ -235,49 +237,49 @@ def test_create_job_queues_one_entry_per_target(factory):
 def test_create_job_rejects_no_entries_and_unknown_types(factory):
     with transaction(factory) as s:
         with pytest.raises(ValueError):
-            db.create_job(s, "p1", "u1", [])
+            jobs_db.create_job(s, "p1", "u1", [])
         with pytest.raises(ValueError):
-            db.create_job(s, "p1", "u1", entries(1, resource_type="volume"))
+            jobs_db.create_job(s, "p1", "u1", entries(1, resource_type="volume"))
 
 
 def test_jobs_are_visible_only_to_their_project(factory):
     with transaction(factory) as s:
-        job = db.create_job(s, "p1", "u1", entries(1))
-        other = db.create_job(s, "p2", "u2", entries(1))
-        assert db.get_job(s, "p2", job["id"]) is None
-        assert [j["id"] for j in db.list_jobs(s, "p1")] == [job["id"]]
-        assert [j["id"] for j in db.list_jobs(s, "p2")] == [other["id"]]
-        assert db.delete_job(s, "p2", job["id"]) is False
-        assert db.get_job(s, "p1", job["id"]) is not None
+        job = jobs_db.create_job(s, "p1", "u1", entries(1))
+        other = jobs_db.create_job(s, "p2", "u2", entries(1))
+        assert jobs_db.get_job(s, "p2", job["id"]) is None
+        assert [j["id"] for j in jobs_db.list_jobs(s, "p1")] == [job["id"]]
+        assert [j["id"] for j in jobs_db.list_jobs(s, "p2")] == [other["id"]]
+        assert jobs_db.delete_job(s, "p2", job["id"]) is False
+        assert jobs_db.get_job(s, "p1", job["id"]) is not None
 
 
 def test_list_jobs_active_only_hides_finished_jobs(factory):
     with transaction(factory) as s:
-        done = db.create_job(s, "p1", "u1", entries(1), now=T0)
-        active = db.create_job(s, "p1", "u1", entries(1), now=later(1))
-        (entry,) = db.claim_entries(s, "engine-a", 30, limit=1, now=later(2))
-        assert db.finish_entry(s, entry["id"], "engine-a", "SUCCESS", now=later(3))
-        assert [j["id"] for j in db.list_jobs(s, "p1")] == [done["id"], active["id"]]
-        assert [j["id"] for j in db.list_jobs(s, "p1", active_only=True)] == [active["id"]]
+        done = jobs_db.create_job(s, "p1", "u1", entries(1), now=T0)
+        active = jobs_db.create_job(s, "p1", "u1", entries(1), now=later(1))
+        (entry,) = jobs_db.claim_entries(s, "engine-a", 30, limit=1, now=later(2))
+        assert jobs_db.finish_entry(s, entry["id"], "engine-a", "SUCCESS", now=later(3))
+        assert [j["id"] for j in jobs_db.list_jobs(s, "p1")] == [done["id"], active["id"]]
+        assert [j["id"] for j in jobs_db.list_jobs(s, "p1", active_only=True)] == [active["id"]]
 
 
 def test_delete_job_refuses_a_job_in_progress(factory):
     with transaction(factory) as s:
-        job = db.create_job(s, "p1", "u1", entries(1))
+        job = jobs_db.create_job(s, "p1", "u1", entries(1))
         with pytest.raises(exceptions.NotAcceptable):
-            db.delete_job(s, "p1", job["id"])
-        assert db.delete_job(s, "p1", "no-such-job") is False
+            jobs_db.delete_job(s, "p1", job["id"])
+        assert jobs_db.delete_job(s, "p1", "no-such-job") is False
 
 
 def test_delete_job_removes_a_finished_job_and_its_entries(factory):
     with transaction(factory) as s:
-        job = db.create_job(s, "p1", "u1", entries(2))
-        for entry in db.claim_entries(s, "engine-a", 30, limit=5):
-            db.finish_entry(s, entry["id"], "engine-a", "FAILURE", error="not found")
-        assert db.get_job(s, "p1", job["id"])["status"] == "FAILURE"
-        assert db.delete_job(s, "p1", job["id"]) is True
-        assert db.get_job(s, "p1", job["id"]) is None
-        assert db.get_job_entries(s, job["id"]) == []
+        job = jobs_db.create_job(s, "p1", "u1", entries(2))
+        for entry in jobs_db.claim_entries(s, "engine-a", 30, limit=5):
+            jobs_db.finish_entry(s, entry["id"], "engine-a", "FAILURE", error="not found")
+        assert jobs_db.get_job(s, "p1", job["id"])["status"] == "FAILURE"
+        assert jobs_db.delete_job(s, "p1", job["id"]) is True
+        assert jobs_db.get_job(s, "p1", job["id"]) is None
+        assert jobs_db.get_job_entries(s, job["id"]) == []
 
 
 # --- claims and leases -------------------------------------------------------------
@@ -285,12 +287,12 @@ def test_delete_job_removes_a_finished_job_and_its_entries(factory):
 
 def test_claim_entries_takes_queued_entries_oldest_first_up_to_the_limit(factory):
     with transaction(factory) as s:
-        job = db.create_job(s, "p1", "u1", entries(5))
+        job = jobs_db.create_job(s, "p1", "u1", entries(5))
     with transaction(factory) as s:
-        first = db.claim_entries(s, "engine-a", 30, limit=3, now=T0)
+        first = jobs_db.claim_entries(s, "engine-a", 30, limit=3, now=T0)
     with transaction(factory) as s:
-        second = db.claim_entries(s, "engine-b", 30, limit=3, now=T0)
-        assert db.claim_entries(s, "engine-c", 30, limit=3, now=T0) == []
+        second = jobs_db.claim_entries(s, "engine-b", 30, limit=3, now=T0)
+        assert jobs_db.claim_entries(s, "engine-c", 30, limit=3, now=T0) == []
     ids = [e["id"] for e in db_entries(factory, job["id"])]
     assert [e["id"] for e in first] == ids[:3]
     assert [e["id"] for e in second] == ids[3:]
@@ -302,68 +304,68 @@ def test_claim_entries_takes_queued_entries_oldest_first_up_to_the_limit(factory
 
 def db_entries(factory, job_id):
     with transaction(factory) as s:
-        return db.get_job_entries(s, job_id)
+        return jobs_db.get_job_entries(s, job_id)
 
 
 def test_expired_leases_are_claimed_again_and_the_old_owner_loses_the_entry(factory):
     with transaction(factory) as s:
-        job = db.create_job(s, "p1", "u1", entries(1))
-        (entry,) = db.claim_entries(s, "engine-a", 30, limit=1, now=T0)
+        job = jobs_db.create_job(s, "p1", "u1", entries(1))
+        (entry,) = jobs_db.claim_entries(s, "engine-a", 30, limit=1, now=T0)
     with transaction(factory) as s:
-        assert db.claim_entries(s, "engine-b", 30, limit=1, now=later(29)) == []
-        (again,) = db.claim_entries(s, "engine-b", 30, limit=1, now=later(30))
+        assert jobs_db.claim_entries(s, "engine-b", 30, limit=1, now=later(29)) == []
+        (again,) = jobs_db.claim_entries(s, "engine-b", 30, limit=1, now=later(30))
     assert again["id"] == entry["id"]
     assert again["attempts"] == 2 and again["lease_owner"] == "engine-b"
     with transaction(factory) as s:
-        assert db.renew_lease(s, [entry["id"]], "engine-a", 30, now=later(31)) == []
-        assert not db.finish_entry(s, entry["id"], "engine-a", "SUCCESS", now=later(31))
-        assert db.get_job(s, "p1", job["id"])["status"] == "IN_PROGRESS"
-        assert db.finish_entry(s, entry["id"], "engine-b", "SUCCESS", now=later(32))
-        assert db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
+        assert jobs_db.renew_lease(s, [entry["id"]], "engine-a", 30, now=later(31)) == []
+        assert not jobs_db.finish_entry(s, entry["id"], "engine-a", "SUCCESS", now=later(31))
+        assert jobs_db.get_job(s, "p1", job["id"])["status"] == "IN_PROGRESS"
+        assert jobs_db.finish_entry(s, entry["id"], "engine-b", "SUCCESS", now=later(32))
+        assert jobs_db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
 
 
 def test_renew_lease_extends_only_the_owners_live_entries(factory):
     with transaction(factory) as s:
-        db.create_job(s, "p1", "u1", entries(3))
-        mine = [e["id"] for e in db.claim_entries(s, "engine-a", 30, limit=2, now=T0)]
-        theirs = [e["id"] for e in db.claim_entries(s, "engine-b", 30, limit=1, now=T0)]
-        assert db.renew_lease(s, mine + theirs, "engine-a", 30, now=later(20)) == mine
-        assert db.renew_lease(s, [], "engine-a", 30) == []
+        jobs_db.create_job(s, "p1", "u1", entries(3))
+        mine = [e["id"] for e in jobs_db.claim_entries(s, "engine-a", 30, limit=2, now=T0)]
+        theirs = [e["id"] for e in jobs_db.claim_entries(s, "engine-b", 30, limit=1, now=T0)]
+        assert jobs_db.renew_lease(s, mine + theirs, "engine-a", 30, now=later(20)) == mine
+        assert jobs_db.renew_lease(s, [], "engine-a", 30) == []
         # At the first expiry only engine-b's entry, not renewed, can be taken over.
-        taken = db.claim_entries(s, "engine-c", 30, limit=5, now=later(31))
+        taken = jobs_db.claim_entries(s, "engine-c", 30, limit=5, now=later(31))
     assert [e["id"] for e in taken] == theirs
 
 
 def test_finished_entries_are_never_claimed_again(factory):
     with transaction(factory) as s:
-        db.create_job(s, "p1", "u1", entries(1))
-        (entry,) = db.claim_entries(s, "engine-a", 30, limit=1, now=T0)
-        assert db.finish_entry(s, entry["id"], "engine-a", "FAILURE", "boom", now=later(1))
-        assert db.claim_entries(s, "engine-b", 30, limit=1, now=later(3600)) == []
-        assert not db.finish_entry(s, entry["id"], "engine-a", "SUCCESS")
-        (row,) = db.get_job_entries(s, entry["job_id"])
+        jobs_db.create_job(s, "p1", "u1", entries(1))
+        (entry,) = jobs_db.claim_entries(s, "engine-a", 30, limit=1, now=T0)
+        assert jobs_db.finish_entry(s, entry["id"], "engine-a", "FAILURE", "boom", now=later(1))
+        assert jobs_db.claim_entries(s, "engine-b", 30, limit=1, now=later(3600)) == []
+        assert not jobs_db.finish_entry(s, entry["id"], "engine-a", "SUCCESS")
+        (row,) = jobs_db.get_job_entries(s, entry["job_id"])
     assert row["status"] == "FAILURE" and row["error"] == "boom"
 
 
 def test_finish_entry_rejects_a_non_final_status(factory):
     with transaction(factory) as s:
         with pytest.raises(ValueError):
-            db.finish_entry(s, 1, "engine-a", "QUEUED")
+            jobs_db.finish_entry(s, 1, "engine-a", "QUEUED")
 
 
 def test_job_status_follows_its_entries(factory):
     with transaction(factory) as s:
-        job = db.create_job(s, "p1", "u1", entries(3))
-        a, b, c = db.claim_entries(s, "engine-a", 30, limit=3)
+        job = jobs_db.create_job(s, "p1", "u1", entries(3))
+        a, b, c = jobs_db.claim_entries(s, "engine-a", 30, limit=3)
 
         def status():
-            return db.get_job(s, "p1", job["id"])["status"]
+            return jobs_db.get_job(s, "p1", job["id"])["status"]
 
-        db.finish_entry(s, a["id"], "engine-a", "FAILURE", "quota exceeded")
+        jobs_db.finish_entry(s, a["id"], "engine-a", "FAILURE", "quota exceeded")
         assert status() == "IN_PROGRESS"
-        db.finish_entry(s, b["id"], "engine-a", "SUCCESS")
+        jobs_db.finish_entry(s, b["id"], "engine-a", "SUCCESS")
         assert status() == "IN_PROGRESS"
-        db.finish_entry(s, c["id"], "engine-a", "SUCCESS")
+        jobs_db.finish_entry(s, c["id"], "engine-a", "SUCCESS")
         assert status() == "FAILURE"
 
 
@@ -374,7 +376,7 @@ def test_job_status_follows_its_entries(factory):
     (["SUCCESS", "IN_PROGRESS"], "IN_PROGRESS"),
 ])
 def test_job_status_of_entry_statuses(statuses, expected):
-    assert db.job_status(statuses) == expected
+    assert jobs_db.job_status(statuses) == expected
 
 
 def test_two_engines_claiming_at_once_never_get_the_same_entry(db_url):
@@ -383,7 +385,7 @@ def test_two_engines_claiming_at_once_never_get_the_same_entry(db_url):
     engines = [create_engine(db_url) for _ in range(2)]
     factories = [make_sessionmaker(engine) for engine in engines]
     with transaction(factories[0]) as s:
-        job = db.create_job(s, "p1", "u1", entries(total))
+        job = jobs_db.create_job(s, "p1", "u1", entries(total))
     claimed: dict[str, list[int]] = {"engine-a": [], "engine-b": []}
     # Both engines claim in the same rounds, so the race happens on every round
     # however the scheduler favours one thread on a loaded machine.
@@ -393,11 +395,11 @@ def test_two_engines_claiming_at_once_never_get_the_same_entry(db_url):
         for _ in range(total // 3 + 1):
             rounds.wait()
             with transaction(factory) as s:
-                batch = db.claim_entries(s, owner, 30, limit=3)
+                batch = jobs_db.claim_entries(s, owner, 30, limit=3)
             claimed[owner] += [e["id"] for e in batch]
             for entry in batch:
                 with transaction(factory) as s:
-                    assert db.finish_entry(s, entry["id"], owner, "SUCCESS")
+                    assert jobs_db.finish_entry(s, entry["id"], owner, "SUCCESS")
 
     threads = [threading.Thread(target=run, args=(owner, f))
                for owner, f in zip(claimed, factories, strict=True)]
@@ -409,6 +411,6 @@ def test_two_engines_claiming_at_once_never_get_the_same_entry(db_url):
     assert len(both) == len(set(both)) == total
     assert claimed["engine-a"] and claimed["engine-b"]
     with transaction(factories[0]) as s:
-        assert db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
+        assert jobs_db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
     for engine in engines:
         engine.dispose()

@@ -10,11 +10,12 @@ from functools import partial
 
 import pytest
 
-from kingbird.db import api as db
 from kingbird.db import migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
+from kingbird.dr import plan_repository as plans_db
 from kingbird.dr import retention
 from kingbird.dr import steps as dr_steps
+from kingbird.dr import workflow_repository as workflows_db
 from kingbird.dr.worker import DrWorker
 from kingbird.dr.workflow import LeaseLost, StepFailed, Workflow
 
@@ -39,7 +40,7 @@ def tx(tmp_path, migrated):
 
 def new_plan(tx, retention: int = 2, **extra) -> dict:
     with tx() as session:
-        return db.create_plan(session, {
+        return plans_db.create_plan(session, {
             "project_id": "p", "user_id": "u", "name": "vnf", "description": None,
             "method": "snapshot-backup", "home_region": "R1", "recovery_region": "R2",
             "servers": ["s1", "s2"], "interval": 600, "retention": retention,
@@ -93,7 +94,7 @@ def worker(tx, capture=None, recovery=None, owner="e1") -> DrWorker:
 
 def claim(tx, kind, workflow_id, owner="e1", now=None):
     with tx() as session:
-        return db.claim_workflow(session, kind, workflow_id, owner, 30, now=now)
+        return workflows_db.claim(session, kind, workflow_id, owner, 30, now=now)
 
 
 def test_a_new_plan_is_due_once_and_then_every_interval(tx):
@@ -102,49 +103,49 @@ def test_a_new_plan_is_due_once_and_then_every_interval(tx):
     (first,) = engine.schedule(now=T0)
     assert engine.schedule(now=T0 + dt.timedelta(seconds=1)) == []
     with tx() as session:
-        assert db.get_restore_point(session, first)["purpose"] == "scheduled"
-        db.request_restore_point(session, plan["id"])
+        assert workflows_db.get_restore_point(session, first)["purpose"] == "scheduled"
+        plans_db.request_restore_point(session, plan["id"])
     # Requested, but the first is still being taken: skipped, not queued twice.
     assert engine.schedule(now=T0 + dt.timedelta(seconds=2)) == []
     with tx() as session:
-        db.save_workflow(session, db.RESTORE_POINT, first, None, {"status": "AVAILABLE"})
+        workflows_db.save(session, workflows_db.RESTORE_POINT, first, None, {"status": "AVAILABLE"})
     assert len(engine.schedule(now=T0 + dt.timedelta(seconds=601))) == 1
 
 
 def test_of_two_engines_only_one_claims_and_a_dead_ones_work_is_taken_over(tx):
     plan = new_plan(tx)
     with tx() as session:
-        point = db.create_restore_point(session, plan, "requested", "R2", now=T0)
-    assert claim(tx, db.RESTORE_POINT, point["id"], "e1", now=T0) is not None
-    assert claim(tx, db.RESTORE_POINT, point["id"], "e2", now=T0) is None
+        point = workflows_db.create_restore_point(session, plan, "requested", "R2", now=T0)
+    assert claim(tx, workflows_db.RESTORE_POINT, point["id"], "e1", now=T0) is not None
+    assert claim(tx, workflows_db.RESTORE_POINT, point["id"], "e2", now=T0) is None
     later = T0 + dt.timedelta(seconds=31)
-    taken = claim(tx, db.RESTORE_POINT, point["id"], "e2", now=later)
+    taken = claim(tx, workflows_db.RESTORE_POINT, point["id"], "e2", now=later)
     assert taken is not None and taken["attempts"] == 2
     with tx() as session:
-        assert not db.save_workflow(session, db.RESTORE_POINT, point["id"], "e1",
+        assert not workflows_db.save(session, workflows_db.RESTORE_POINT, point["id"], "e1",
                                     {"state": {"x": 1}})
 
 
 def test_a_resumed_workflow_skips_done_steps_and_finds_a_lost_create(tx):
     plan = new_plan(tx)
     with tx() as session:
-        op = db.create_operation(session, {
+        op = workflows_db.create_operation(session, {
             "plan_id": plan["id"], "project_id": "p", "kind": "failover",
             "restore_point_id": None, "from_region": "R1", "to_region": "R2",
             "requested_by": "admin", "request_id": None,
             "steps": [dr_steps.step("a", "first"), dr_steps.step("b", "second")]})
-    row = claim(tx, db.OPERATION, op["id"])
-    wf = Workflow(tx, db.OPERATION, row, "e1", 30)
+    row = claim(tx, workflows_db.OPERATION, op["id"])
+    wf = Workflow(tx, workflows_db.OPERATION, row, "e1", 30)
     wf.run("a", lambda: "did a")
     bucket = wf.state.setdefault("server", {})
     with pytest.raises(RuntimeError):
         # The engine dies after announcing the create, before recording its result.
         wf.ensure(bucket, lambda: None, lambda: (_ for _ in ()).throw(RuntimeError()))
     with tx() as session:
-        db.save_workflow(session, db.OPERATION, op["id"], "e1",
+        workflows_db.save(session, workflows_db.OPERATION, op["id"], "e1",
                          {"lease_expires_at": T0})  # its lease runs out
-    row = claim(tx, db.OPERATION, op["id"], "e2")
-    resumed = Workflow(tx, db.OPERATION, row, "e2", 30)
+    row = claim(tx, workflows_db.OPERATION, op["id"], "e2")
+    resumed = Workflow(tx, workflows_db.OPERATION, row, "e2", 30)
     assert resumed.step("a")["status"] == "DONE"
     assert resumed.state["server"] == {"pending": True}
     ran = []
@@ -161,10 +162,10 @@ def test_a_failed_restore_point_is_cleaned_up_and_says_why(tx):
     capture = FakeCapture(fail="server s2 no longer exists in R1")
     engine = worker(tx, capture)
     (point_id,) = engine.schedule(now=T0)
-    engine.run_restore_point(Workflow(tx, db.RESTORE_POINT,
-                                      claim(tx, db.RESTORE_POINT, point_id), "e1", 30))
+    engine.run_restore_point(Workflow(tx, workflows_db.RESTORE_POINT,
+                                      claim(tx, workflows_db.RESTORE_POINT, point_id), "e1", 30))
     with tx() as session:
-        point = db.get_restore_point(session, point_id)
+        point = workflows_db.get_restore_point(session, point_id)
     assert point["status"] == "ERROR"
     assert point["error"] == "snapshot: server s2 no longer exists in R1"
     assert point["steps"][0]["status"] == "FAILED" and point["lease_owner"] is None
@@ -177,24 +178,24 @@ def test_restore_points_beyond_retention_are_pruned_chain_by_chain(tx):
     taken = []
     for _ in range(3):
         with tx() as session:
-            point = db.create_restore_point(session, db.find_plan(session, plan["id"]),
-                                            "requested", "R2")
-        engine.run_restore_point(Workflow(tx, db.RESTORE_POINT,
-                                          claim(tx, db.RESTORE_POINT, point["id"]), "e1", 30))
+            point = workflows_db.create_restore_point(
+                session, plans_db.find_plan(session, plan["id"]), "requested", "R2")
+        claimed = claim(tx, workflows_db.RESTORE_POINT, point["id"])
+        engine.run_restore_point(Workflow(tx, workflows_db.RESTORE_POINT, claimed, "e1", 30))
         taken.append(point["id"])
     with tx() as session:
-        statuses = [p["status"] for p in db.list_restore_points(session, plan["id"])]
+        statuses = [p["status"] for p in workflows_db.list_restore_points(session, plan["id"])]
     # Retention 1: every restore point starts a chain, the older ones go.
     assert statuses == ["DELETING", "DELETING", "AVAILABLE"]
     plan2 = new_plan(tx, retention=3, servers=["s3"])
     for _ in range(4):
         with tx() as session:
-            point = db.create_restore_point(session, db.find_plan(session, plan2["id"]),
-                                            "requested", "R2")
-        engine.run_restore_point(Workflow(tx, db.RESTORE_POINT,
-                                          claim(tx, db.RESTORE_POINT, point["id"]), "e1", 30))
+            point = workflows_db.create_restore_point(
+                session, plans_db.find_plan(session, plan2["id"]), "requested", "R2")
+        claimed = claim(tx, workflows_db.RESTORE_POINT, point["id"])
+        engine.run_restore_point(Workflow(tx, workflows_db.RESTORE_POINT, claimed, "e1", 30))
     with tx() as session:
-        points = db.list_restore_points(session, plan2["id"])
+        points = workflows_db.list_restore_points(session, plan2["id"])
     # Retention 3: the first chain (3 points) is kept whole while the second starts.
     assert [p["status"] for p in points] == ["AVAILABLE"] * 4
     assert [p["chain_id"] == points[0]["id"] for p in points] == [True, True, True, False]
@@ -203,8 +204,8 @@ def test_restore_points_beyond_retention_are_pruned_chain_by_chain(tx):
 def test_a_failed_failover_is_rolled_back_and_the_plan_left_as_it_was(tx):
     plan = new_plan(tx)
     with tx() as session:
-        db.update_plan(session, plan["id"], {"status": "FAILING_OVER"})
-        op = db.create_operation(session, {
+        plans_db.update_plan(session, plan["id"], {"status": "FAILING_OVER"})
+        op = workflows_db.create_operation(session, {
             "plan_id": plan["id"], "project_id": "p", "kind": "failover",
             "restore_point_id": None, "from_region": "R1", "to_region": "R2",
             "requested_by": "admin", "request_id": None,
@@ -212,11 +213,11 @@ def test_a_failed_failover_is_rolled_back_and_the_plan_left_as_it_was(tx):
                       dr_steps.step("restore_volumes", "r")]})
     recovery = FakeRecovery(fail="RegionTwo: HTTP 413: over quota")
     engine = worker(tx, recovery=recovery)
-    engine.run_operation(Workflow(tx, db.OPERATION, claim(tx, db.OPERATION, op["id"]),
-                                  "e1", 30))
+    claimed = claim(tx, workflows_db.OPERATION, op["id"])
+    engine.run_operation(Workflow(tx, workflows_db.OPERATION, claimed, "e1", 30))
     with tx() as session:
-        done = db.get_operation(session, op["id"])
-        after = db.find_plan(session, plan["id"])
+        done = workflows_db.get_operation(session, op["id"])
+        after = plans_db.find_plan(session, plan["id"])
     assert done["status"] == "FAILURE" and done["finished_at"] is not None
     assert done["error"] == ("restore_volumes: RegionTwo: HTTP 413: over quota "
                              "(removed from R2: 0 servers)")
@@ -230,18 +231,18 @@ def test_a_deleted_plan_goes_after_its_restore_points(tx):
     capture = FakeCapture()
     engine = worker(tx, capture)
     (point_id,) = engine.schedule(now=T0)
-    engine.run_restore_point(Workflow(tx, db.RESTORE_POINT,
-                                      claim(tx, db.RESTORE_POINT, point_id), "e1", 30))
+    engine.run_restore_point(Workflow(tx, workflows_db.RESTORE_POINT,
+                                      claim(tx, workflows_db.RESTORE_POINT, point_id), "e1", 30))
     with tx() as session:
-        db.update_plan(session, plan["id"], {"status": "DELETING"})
+        plans_db.update_plan(session, plan["id"], {"status": "DELETING"})
     engine.finish_deleted_plans()
-    row = claim(tx, db.RESTORE_POINT, point_id)
+    row = claim(tx, workflows_db.RESTORE_POINT, point_id)
     assert row["status"] == "DELETING"
-    engine.run_restore_point(Workflow(tx, db.RESTORE_POINT, row, "e1", 30))
+    engine.run_restore_point(Workflow(tx, workflows_db.RESTORE_POINT, row, "e1", 30))
     assert capture.deleted == [point_id]
     engine.finish_deleted_plans()
     with tx() as session:
-        assert db.find_plan(session, plan["id"]) is None
+        assert plans_db.find_plan(session, plan["id"]) is None
 
 
 def test_the_worker_runs_claimed_workflows_on_its_pool(tx):
@@ -253,7 +254,8 @@ def test_the_worker_runs_claimed_workflows_on_its_pool(tx):
 
         def finished():
             with tx() as session:
-                points = db.list_restore_points(session, db.list_plans(session)[0]["id"])
+                plan_id = plans_db.list_plans(session)[0]["id"]
+                points = workflows_db.list_restore_points(session, plan_id)
             return points and points[0]["status"] == "AVAILABLE"
 
         for _ in range(100):

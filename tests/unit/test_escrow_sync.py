@@ -8,9 +8,11 @@ import datetime as dt
 import pytest
 
 from kingbird import config
-from kingbird.db import api as db
 from kingbird.db import migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
+from kingbird.quota import region_state_repository as region_state_db
+from kingbird.quota import repository as quota_db
+from kingbird.quota import status_repository as status_db
 from kingbird.quota.escrow import EscrowSettings
 from kingbird.quota.escrow_sync import EscrowSync
 from kingbird.quota.syncer import FAILURE, SUCCESS, QuotaSyncer
@@ -100,7 +102,7 @@ def test_first_sync_splits_the_global_limit_writing_decreases_with_force():
 
 def test_every_decrease_is_written_before_any_increase():
     regions = FakeRegions({"R1": nova(8, 18, 1, 2), "R2": nova(1, 1), "R3": nova(1, 1)})
-    states = {r: db.RegionState(observed_at=T0, usage=dict(regions.usage[r]),
+    states = {r: region_state_db.RegionState(observed_at=T0, usage=dict(regions.usage[r]),
                                 limits=dict(regions.limits[r]), demand={"cores": 1.0})
               for r in ("R1", "R2", "R3")}
     syncer(regions, [T0 + dt.timedelta(seconds=10)]).sync("p", GLOBAL, states)
@@ -215,7 +217,7 @@ def quota_syncer(db_factory, regions, policy):
     conf = config.load_config([])
     conf.set_override("allocation", policy, group="quota")
     with transaction(db_factory) as session:
-        db.set_project_limits(session, "p", {"instances": 10, "cores": 20})
+        quota_db.set_project_limits(session, "p", {"instances": 10, "cores": 20})
     return QuotaSyncer(conf, lambda: transaction(db_factory), regions, fanout=None)
 
 
@@ -227,8 +229,8 @@ def test_escrow_syncer_records_a_partial_sync_and_remembers_the_regions(db_facto
     outcome = syncer_.sync("p")
     assert outcome.outcome == FAILURE and list(outcome.failed) == ["R2"]
     with transaction(db_factory) as session:
-        status = db.get_sync_status(session, "p")
-        states = db.get_region_states(session, "p")
+        status = status_db.get_sync_status(session, "p")
+        states = region_state_db.get_region_states(session, "p")
     assert status["failed_regions"] == ["R2"] and "reserved" in status["reason"]
     assert states["R2"]["limits"] == regions.limits["R2"]
 
@@ -249,14 +251,14 @@ def test_escrow_syncer_writes_increases_only_while_it_holds_the_lease(db_factory
     regions = FakeRegions({"R1": nova(9, 19, 1, 2), "R2": nova(1, 1)})
     syncer_ = quota_syncer(db_factory, regions, "escrow")
     with transaction(db_factory) as session:
-        assert db.claim_project_sync(session, "p", "engine-1", 30)
+        assert status_db.claim_project_sync(session, "p", "engine-1", 30)
     assert syncer_.sync("p", owner="engine-1").outcome == SUCCESS
     assert regions.total("instances") == 10 and regions.limits["R2"]["instances"] > 1
 
     with transaction(db_factory) as session:
-        db.set_project_limits(session, "p", {"instances": 30, "cores": 60})  # all grow
-        db.record_sync_result(session, "p", SUCCESS, [], None)  # engine-1 let go...
-        assert db.claim_project_sync(session, "p", "engine-2", 30)  # ...engine-2 took it
+        quota_db.set_project_limits(session, "p", {"instances": 30, "cores": 60})  # all grow
+        status_db.record_sync_result(session, "p", SUCCESS, [], None)  # engine-1 let go...
+        assert status_db.claim_project_sync(session, "p", "engine-2", 30)  # ...engine-2 took it
     outcome = syncer_.sync("p", owner="engine-1")  # a late sync by engine-1
     assert "another engine" in outcome.reason
     assert regions.total("instances") == 10  # nothing grew
@@ -281,7 +283,7 @@ def test_the_escrow_syncer_records_contention_for_the_scheduler(db_factory):
     syncer_ = quota_syncer(db_factory, regions, "escrow")
     assert syncer_.sync("p").contended == ["cores", "instances"]
     with transaction(db_factory) as session:
-        assert db.get_sync_status(session, "p")["contended"] is True
+        assert status_db.get_sync_status(session, "p")["contended"] is True
     assert syncer_.sync("p").contended == []
     with transaction(db_factory) as session:
-        assert db.get_sync_status(session, "p")["contended"] is False
+        assert status_db.get_sync_status(session, "p")["contended"] is False

@@ -11,10 +11,12 @@ from functools import partial
 import pytest
 from _network_sim import SimRegions, member
 
-from kingbird.db import api as db
 from kingbird.db import migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.network import addressing
+from kingbird.network import policy_repository as net_policies_db
+from kingbird.network import reconcile_leases as reconcile_db
+from kingbird.network import repository as networks_db
 from kingbird.network.l2 import GlobalNetworkReconciler
 from kingbird.network.policy_reconciler import GlobalRouterReconciler, SecurityGroupRuleReconciler
 from kingbird.network.settings import NetworkingSettings
@@ -65,7 +67,7 @@ def make_network(tx, regions=(R1, R2, R3), cidr="198.51.100.0/24", gateways=(R1,
     net = addressing.parse_cidr(cidr)
     layout = addressing.plan_addressing(net, list(regions), list(gateways), reserved)
     with tx() as session:
-        return db.create_global_network(
+        return networks_db.create_global_network(
             session, project_id=PROJECT, name="backup", cidr=cidr, ip_version=4,
             gateway_regions=list(gateways), reserved=reserved,
             parts={r: layout[r].as_dict() for r in regions},
@@ -74,7 +76,7 @@ def make_network(tx, regions=(R1, R2, R3), cidr="198.51.100.0/24", gateways=(R1,
 
 def network(tx, network_id):
     with tx() as session:
-        return db.get_global_network(session, network_id)
+        return networks_db.get_global_network(session, network_id)
 
 
 def part(tx, network_id, region):
@@ -131,7 +133,7 @@ def test_a_port_is_shadowed_followed_repaired_and_its_shadows_removed(tx, sim, w
     assert shadow["binding:host_id"] == "192.0.2.1"
     assert shadow["binding:profile"]["port_id"] == port["id"]
     with tx() as session:
-        [row] = db.network_ports(session, network_id)
+        [row] = networks_db.network_ports(session, network_id)
     assert row["status"] == "ACTIVE" and set(row["shadows"]) == {R2, R3}
 
     sim.request(R1, "PUT", f"/ports/{port['id']}", member(PROJECT), {"port": {
@@ -149,7 +151,7 @@ def test_a_port_is_shadowed_followed_repaired_and_its_shadows_removed(tx, sim, w
     assert shadows_in(sim, R2, net2) == [] and shadows_in(
         sim, R3, part(tx, network_id, R3)["neutron_network_id"]) == []
     with tx() as session:
-        assert db.network_ports(session, network_id) == []
+        assert networks_db.network_ports(session, network_id) == []
 
 
 def test_a_region_that_does_not_answer_keeps_its_ports_shadows(tx, sim, worker):
@@ -191,12 +193,12 @@ def test_a_vip_is_reserved_everywhere_and_allowed_on_its_ports(tx, sim, worker):
     net1, net2 = (part(tx, network_id, r)["neutron_network_id"] for r in (R1, R2))
     p1, p2 = user_port(sim, R1, net1), user_port(sim, R2, net2)
     with tx() as session:
-        vip = db.create_vip(session, network_id, "198.51.100.250",
+        vip = networks_db.create_vip(session, network_id, "198.51.100.250",
                             [{"region": R1, "port_id": p1["id"]},
                              {"region": R2, "port_id": p2["id"]}])
     worker.run_once("network", network_id)
     with tx() as session:
-        stored = db.get_vip(session, network_id, vip["id"])
+        stored = networks_db.get_vip(session, network_id, vip["id"])
     assert stored["status"] == "ACTIVE", stored["error"]
     for region, net_id, holder in ((R1, net1, p1), (R2, net2, p2)):
         ports = sim.ports(region, network_id=net_id)
@@ -208,10 +210,10 @@ def test_a_vip_is_reserved_everywhere_and_allowed_on_its_ports(tx, sim, worker):
         [shadow] = [p for p in ports if p["device_owner"] == "compute:shadow"]
         assert shadow["allowed_address_pairs"][0]["ip_address"] == "198.51.100.250"
     with tx() as session:
-        db.update_vip(session, vip["id"], status="DELETING")
+        networks_db.update_vip(session, vip["id"], status="DELETING")
     worker.run_once("network", network_id)
     with tx() as session:
-        assert db.get_vip(session, network_id, vip["id"]) is None
+        assert networks_db.get_vip(session, network_id, vip["id"]) is None
     for region, net_id in ((R1, net1), (R2, net2)):
         ports = sim.ports(region, network_id=net_id)
         assert not [p for p in ports if p["device_owner"] == "kingbird:vip"]
@@ -226,7 +228,7 @@ def test_deleting_removes_kingbird_ports_and_regional_parts_then_forgets(tx, sim
     worker.run_once("network", network_id)
     sim.request(R1, "DELETE", f"/ports/{port['id']}", member(PROJECT))
     with tx() as session:
-        db.mark_network_deleting(session, network_id)
+        networks_db.mark_network_deleting(session, network_id)
     worker.run_once("network", network_id)
     assert network(tx, network_id) is None
     for region in (R1, R2, R3):
@@ -244,7 +246,7 @@ def test_a_remote_group_expands_into_cidr_rules_that_follow_its_members(tx, sim,
         "network_id": lan["network"]["id"], "cidr": "203.0.113.0/24", "ip_version": 4}})
     member_port = user_port(sim, R1, lan["network"]["id"], security_groups=[web["id"]])
     with tx() as session:
-        rule = db.create_sg_rule(session, {
+        rule = net_policies_db.create_sg_rule(session, {
             "project_id": PROJECT, "region": R2, "security_group_id": dbg["id"],
             "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",
             "port_range_min": 5432, "port_range_max": 5432, "remote_region": R1,
@@ -266,12 +268,12 @@ def test_a_remote_group_expands_into_cidr_rules_that_follow_its_members(tx, sim,
     worker.run_once("sg_rule", rule["id"])
     assert expanded() == [f"{address}/32"]
     with tx() as session:
-        assert db.get_sg_rule(session, rule["id"])["status"] == "ACTIVE"
-        db.mark_sg_rule_deleting(session, rule["id"])
+        assert net_policies_db.get_sg_rule(session, rule["id"])["status"] == "ACTIVE"
+        net_policies_db.mark_sg_rule_deleting(session, rule["id"])
     worker.run_once("sg_rule", rule["id"])
     assert expanded() == []
     with tx() as session:
-        assert db.get_sg_rule(session, rule["id"]) is None
+        assert net_policies_db.get_sg_rule(session, rule["id"]) is None
 
 
 def test_global_router_routes_each_region_to_the_others_through_the_transit(tx, sim, worker):
@@ -284,12 +286,12 @@ def test_global_router_routes_each_region_to_the_others_through_the_transit(tx, 
         subnets[region] = sim.request(region, "POST", "/subnets", member(PROJECT), {"subnet": {
             "network_id": lan["id"], "cidr": cidr, "ip_version": 4}})["subnet"]["id"]
     with tx() as session:
-        router = db.create_router(session, {"project_id": PROJECT, "name": "l3",
+        router = net_policies_db.create_router(session, {"project_id": PROJECT, "name": "l3",
                                             "transit_network_id": transit,
                                             "transit_networks": {}, "subnets": subnets})
     worker.run_once("router", router["id"])
     with tx() as session:
-        stored = db.get_router(session, router["id"])
+        stored = net_policies_db.get_router(session, router["id"])
     assert stored["status"] == "ACTIVE", stored["error"]
     r1, r2 = stored["state"][R1], stored["state"][R2]
     routes1 = sim.request(R1, "GET", f"/routers/{r1['router_id']}")["router"]["routes"]
@@ -297,22 +299,22 @@ def test_global_router_routes_each_region_to_the_others_through_the_transit(tx, 
     # The routers' transit ports live on the global network, so they get shadows too.
     worker.run_once("network", transit)
     with tx() as session:
-        ports = db.network_ports(session, transit)
+        ports = networks_db.network_ports(session, transit)
     assert {p["port_id"] for p in ports} == {r1["transit_port_id"], r2["transit_port_id"]}
     with tx() as session:
-        db.mark_router_deleting(session, router["id"])
+        net_policies_db.mark_router_deleting(session, router["id"])
     worker.run_once("router", router["id"])
     with tx() as session:
-        assert db.get_router(session, router["id"]) is None
+        assert net_policies_db.get_router(session, router["id"]) is None
     assert sim.request(R1, "GET", "/routers")["routers"] == []
 
 
 def test_an_object_leased_by_another_engine_is_left_alone(tx, worker):
     network_id = make_network(tx)
     with tx() as session:
-        assert db.due_objects(session, "network") == [network_id]
-        assert db.claim_object(session, "network", network_id, "engine-2", 30)
-        assert db.due_objects(session, "network") == []
+        assert reconcile_db.due_objects(session, "network") == [network_id]
+        assert reconcile_db.claim_object(session, "network", network_id, "engine-2", 30)
+        assert reconcile_db.due_objects(session, "network") == []
     assert worker.run_once("network", network_id) is False
     assert network(tx, network_id)["status"] == "BUILD"
 
@@ -321,15 +323,15 @@ def test_a_reconciled_object_is_due_again_only_after_the_poll_interval(tx, worke
     network_id = make_network(tx)
     worker.run_once("network", network_id)
     with tx() as session:
-        assert db.due_objects(session, "network") == []
-        db.request_network_reconcile(session, network_id)
-        assert db.due_objects(session, "network") == [network_id]
+        assert reconcile_db.due_objects(session, "network") == []
+        networks_db.request_network_reconcile(session, network_id)
+        assert reconcile_db.due_objects(session, "network") == [network_id]
 
 
 def test_keep_alive_stops_a_reconcile_whose_lease_was_taken_over(tx):
     network_id = make_network(tx)
     with tx() as session:
-        assert db.claim_object(session, "network", network_id, "engine-2", 30)
+        assert reconcile_db.claim_object(session, "network", network_id, "engine-2", 30)
     with pytest.raises(LeaseLost):
         KeepAlive(tx, "network", network_id, "engine-1", lease_seconds=0)()
     KeepAlive(tx, "network", network_id, "engine-2", lease_seconds=0)()  # the holder renews

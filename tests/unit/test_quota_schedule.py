@@ -13,10 +13,11 @@ from functools import partial
 import pytest
 
 from kingbird.core.exceptions import RegionError
-from kingbird.db import api as db
 from kingbird.db import migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.engine.coordination import SCHEDULER, LocalCoordinator
+from kingbird.quota import schedule_repository as schedule_db
+from kingbird.quota import status_repository as status_db
 from kingbird.quota.scheduler import QuotaScheduler
 from kingbird.quota.syncer import SyncOutcome
 
@@ -46,60 +47,60 @@ def tx(tmp_path, migrated):
 def claim(tx, owner="e1", limit=10, synced_before=T0, now=T0, lease=30,
           contended_before=None):
     with tx() as s:
-        return db.claim_due_projects(s, owner, lease, synced_before, limit, now=now,
+        return schedule_db.claim_due_projects(s, owner, lease, synced_before, limit, now=now,
                                      contended_before=contended_before)
 
 
 def test_scheduled_projects_are_due_at_once_and_scheduling_again_changes_nothing(tx):
     with tx() as s:
-        db.schedule_projects(s, ["p1", "p2", "p1"], now=T0)
-        db.record_sync_result(s, "p1", "SUCCESS", [], None, now=at(1))
-        db.schedule_projects(s, ["p1", "p2", "p3"], now=at(2))
+        schedule_db.schedule_projects(s, ["p1", "p2", "p1"], now=T0)
+        status_db.record_sync_result(s, "p1", "SUCCESS", [], None, now=at(1))
+        schedule_db.schedule_projects(s, ["p1", "p2", "p3"], now=at(2))
     claimed = claim(tx, synced_before=at(0), now=at(3))
     assert [c.project_id for c in claimed] == ["p2", "p3"]
     with tx() as s:
-        assert db.get_sync_status(s, "p1")["last_sync_at"] == at(1)
+        assert status_db.get_sync_status(s, "p1")["last_sync_at"] == at(1)
 
 
 def test_requests_come_first_then_never_synced_then_oldest(tx):
     with tx() as s:
-        db.schedule_projects(s, ["old", "older", "never", "asked"], now=T0)
-        db.record_sync_result(s, "old", "SUCCESS", [], None, now=at(5))
-        db.record_sync_result(s, "older", "SUCCESS", [], None, now=at(2))
-        db.record_sync_result(s, "asked", "SUCCESS", [], None, now=at(9))
-        db.request_project_sync(s, "asked", now=at(10))
+        schedule_db.schedule_projects(s, ["old", "older", "never", "asked"], now=T0)
+        status_db.record_sync_result(s, "old", "SUCCESS", [], None, now=at(5))
+        status_db.record_sync_result(s, "older", "SUCCESS", [], None, now=at(2))
+        status_db.record_sync_result(s, "asked", "SUCCESS", [], None, now=at(9))
+        status_db.request_project_sync(s, "asked", now=at(10))
     claimed = claim(tx, synced_before=at(20), now=at(20))
     assert [c.project_id for c in claimed] == ["asked", "never", "older", "old"]
 
 
 def test_a_project_synced_recently_is_not_due(tx):
     with tx() as s:
-        db.schedule_projects(s, ["p"], now=T0)
-        db.record_sync_result(s, "p", "SUCCESS", [], None, now=at(10))
+        schedule_db.schedule_projects(s, ["p"], now=T0)
+        status_db.record_sync_result(s, "p", "SUCCESS", [], None, now=at(10))
     assert claim(tx, synced_before=at(5), now=at(15)) == []
     assert [c.project_id for c in claim(tx, synced_before=at(11), now=at(71))] == ["p"]
 
 
 def test_a_claimed_project_is_nobody_elses_until_its_lease_expires(tx):
     with tx() as s:
-        db.schedule_projects(s, ["p"], now=T0)
+        schedule_db.schedule_projects(s, ["p"], now=T0)
     (first,) = claim(tx, "e1", now=T0, lease=30)
     assert not first.reclaimed
     assert claim(tx, "e2", now=at(10)) == []
     (taken,) = claim(tx, "e2", now=at(31))
     assert taken.project_id == "p" and taken.reclaimed
     with tx() as s:
-        assert db.get_sync_status(s, "p")["lease_owner"] == "e2"
+        assert status_db.get_sync_status(s, "p")["lease_owner"] == "e2"
 
 
 def test_claims_are_bounded_and_released_projects_are_claimable(tx):
     with tx() as s:
-        db.schedule_projects(s, [f"p{i}" for i in range(5)], now=T0)
+        schedule_db.schedule_projects(s, [f"p{i}" for i in range(5)], now=T0)
     assert len(claim(tx, "e1", limit=2)) == 2
     assert len(claim(tx, "e2", limit=10)) == 3
     with tx() as s:
-        db.release_project(s, "p0", "e1")
-        db.release_project(s, "p3", "e1")  # not e1's: untouched
+        schedule_db.release_project(s, "p0", "e1")
+        schedule_db.release_project(s, "p3", "e1")  # not e1's: untouched
     assert [c.project_id for c in claim(tx, "e3")] == ["p0"]
 
 
@@ -126,7 +127,7 @@ class FakeSyncer:
             if project_id in self.failing:
                 raise RegionError("R2", "read quota: connection refused", transient=True)
             with self.tx() as s:
-                db.record_sync_result(s, project_id, "SUCCESS", [], None, owner=owner,
+                status_db.record_sync_result(s, project_id, "SUCCESS", [], None, owner=owner,
                                       started_at=started_at)
             return SyncOutcome(project_id, "SUCCESS")
         finally:
@@ -196,7 +197,7 @@ def test_a_failing_sync_is_counted_and_retried_in_a_later_round(tx):
         syncer.failing.clear()
         run_round(scheduler)
         with tx() as s:
-            assert db.get_sync_status(s, "bad")["outcome"] == "SUCCESS"
+            assert status_db.get_sync_status(s, "bad")["outcome"] == "SUCCESS"
     finally:
         scheduler.shutdown()
 
@@ -218,22 +219,22 @@ def test_a_project_locked_by_another_engine_is_skipped(tx):
 
 def test_a_contended_project_is_due_again_after_the_contended_interval_only(tx):
     with tx() as s:
-        db.schedule_projects(s, ["calm", "hot"], now=T0)
-        db.record_sync_result(s, "calm", "SUCCESS", [], None, now=at(10))
-        db.record_sync_result(s, "hot", "SUCCESS", [], None, now=at(10), contended=True)
+        schedule_db.schedule_projects(s, ["calm", "hot"], now=T0)
+        status_db.record_sync_result(s, "calm", "SUCCESS", [], None, now=at(10))
+        status_db.record_sync_result(s, "hot", "SUCCESS", [], None, now=at(10), contended=True)
     due = partial(claim, tx, synced_before=at(-50))  # periodic interval of 60 s
     assert due(now=at(12), contended_before=at(9)) == []
     assert [c.project_id for c in due(now=at(15), contended_before=at(11))] == ["hot"]
     with tx() as s:
-        db.record_sync_result(s, "hot", "SUCCESS", [], None, now=at(16))  # calm again
+        status_db.record_sync_result(s, "hot", "SUCCESS", [], None, now=at(16))  # calm again
     assert due(now=at(30), contended_before=at(26)) == []
 
 
 def test_projects_due_periodically_come_before_contended_ones(tx):
     with tx() as s:
-        db.schedule_projects(s, ["late", "hot"], now=T0)
-        db.record_sync_result(s, "late", "SUCCESS", [], None, now=at(1))
-        db.record_sync_result(s, "hot", "SUCCESS", [], None, now=at(50), contended=True)
+        schedule_db.schedule_projects(s, ["late", "hot"], now=T0)
+        status_db.record_sync_result(s, "late", "SUCCESS", [], None, now=at(1))
+        status_db.record_sync_result(s, "hot", "SUCCESS", [], None, now=at(50), contended=True)
     claimed = claim(tx, synced_before=at(2), now=at(62), contended_before=at(57))
     assert [c.project_id for c in claimed] == ["late", "hot"]
 
@@ -244,7 +245,7 @@ def test_the_scheduler_syncs_a_contended_project_again_sooner(tx):
             with self.lock:
                 self.calls.append((project_id, owner))
             with self.tx() as s:
-                db.record_sync_result(s, project_id, "SUCCESS", [], None, owner=owner,
+                status_db.record_sync_result(s, project_id, "SUCCESS", [], None, owner=owner,
                                       contended=project_id == "hot")
             return SyncOutcome(project_id, "SUCCESS")
 

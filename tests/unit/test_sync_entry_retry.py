@@ -14,10 +14,10 @@ import pytest
 from kingbird.core import metrics
 from kingbird.core.exceptions import RegionError
 from kingbird.core.requestlog import RequestIdFilter
-from kingbird.db import api as db
 from kingbird.db import migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.regions.copying import Copier
+from kingbird.sync import repository as jobs_db
 from kingbird.sync.runner import JobRunner
 
 
@@ -58,7 +58,7 @@ class FlakyRegion(Copier):
 
 def _job(tx, request_id="req-abc") -> str:
     with tx() as s:
-        job = db.create_job(s, "p1", "u1", [{"resource": "kp", "resource_type": "keypair",
+        job = jobs_db.create_job(s, "p1", "u1", [{"resource": "kp", "resource_type": "keypair",
                                              "source_region": "R1", "target_region": "R2"}],
                             request_id=request_id)
     return job["id"]
@@ -66,7 +66,7 @@ def _job(tx, request_id="req-abc") -> str:
 
 def _entry(tx, job_id):
     with tx() as s:
-        (entry,) = db.get_job_entries(s, job_id)
+        (entry,) = jobs_db.get_job_entries(s, job_id)
     return entry
 
 

@@ -12,11 +12,11 @@ from functools import partial
 import pytest
 
 from kingbird.core.exceptions import RegionError
-from kingbird.db import api as db
 from kingbird.db import migration
-from kingbird.db.models import SyncJobEntry
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.regions.copying import Copier, EntryFailed, LeaseLost
+from kingbird.sync import repository as jobs_db
+from kingbird.sync.models import SyncJobEntry
 from kingbird.sync.runner import JobRunner
 
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
@@ -97,12 +97,13 @@ def drain(run: JobRunner, timeout=5.0):
 
 def statuses(tx, job_id):
     with tx() as s:
-        return {e["resource"]: (e["status"], e["error"]) for e in db.get_job_entries(s, job_id)}
+        entries = jobs_db.get_job_entries(s, job_id)
+    return {e["resource"]: (e["status"], e["error"]) for e in entries}
 
 
 def test_entries_run_for_the_jobs_user_and_project_and_their_outcomes_are_recorded(tx):
     with tx() as s:
-        job = db.create_job(s, "p1", "u1", entries("ok-1", "fail-1", "region-1", "crash-1"))
+        job = jobs_db.create_job(s, "p1", "u1", entries("ok-1", "fail-1", "region-1", "crash-1"))
     copier = ScriptedCopier()
     run = runner(tx, copier)
     try:
@@ -117,24 +118,24 @@ def test_entries_run_for_the_jobs_user_and_project_and_their_outcomes_are_record
     }
     assert {(s.project_id, s.user_id) for _, s, _ in copier.seen} == {("p1", "u1")}
     with tx() as s:
-        assert db.get_job(s, "p1", job["id"])["status"] == "FAILURE"
+        assert jobs_db.get_job(s, "p1", job["id"])["status"] == "FAILURE"
 
 
 def test_a_job_succeeds_when_every_entry_does(tx):
     with tx() as s:
-        job = db.create_job(s, "p1", "u1", entries("ok-1", "ok-2"))
+        job = jobs_db.create_job(s, "p1", "u1", entries("ok-1", "ok-2"))
     run = runner(tx, ScriptedCopier())
     try:
         drain(run)
     finally:
         run.shutdown()
     with tx() as s:
-        assert db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
+        assert jobs_db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
 
 
 def test_no_more_entries_run_at_once_than_there_are_workers(tx):
     with tx() as s:
-        job = db.create_job(s, "p1", "u1", entries(*[f"block-{i}" for i in range(7)]))
+        job = jobs_db.create_job(s, "p1", "u1", entries(*[f"block-{i}" for i in range(7)]))
     copier = ScriptedCopier()
     run = runner(tx, copier, workers=3)
     try:
@@ -142,7 +143,7 @@ def test_no_more_entries_run_at_once_than_there_are_workers(tx):
         run.tick()  # no free worker: claims nothing more
         time.sleep(0.2)
         with tx() as s:
-            claimed = [e for e in db.get_job_entries(s, job["id"]) if e["status"] != "QUEUED"]
+            claimed = [e for e in jobs_db.get_job_entries(s, job["id"]) if e["status"] != "QUEUED"]
         assert len(claimed) == 3
         copier.release.set()
         deadline = time.monotonic() + 5
@@ -158,23 +159,23 @@ def test_no_more_entries_run_at_once_than_there_are_workers(tx):
 
 def test_an_entry_whose_lease_was_lost_is_left_to_its_new_owner(tx):
     with tx() as s:
-        job = db.create_job(s, "p1", "u1", entries("lose-1"))
+        job = jobs_db.create_job(s, "p1", "u1", entries("lose-1"))
     run = runner(tx, ScriptedCopier())
     try:
         drain(run)
     finally:
         run.shutdown()
     with tx() as s:
-        (entry,) = db.get_job_entries(s, job["id"])
+        (entry,) = jobs_db.get_job_entries(s, job["id"])
     assert entry["status"] == "IN_PROGRESS" and entry["lease_owner"] == "engine-a"
 
 
 def test_an_entry_of_a_dead_engine_is_resumed_with_its_checkpoint(tx):
     with tx() as s:
-        job = db.create_job(s, "p1", "u1", entries("ok-1"))
+        job = jobs_db.create_job(s, "p1", "u1", entries("ok-1"))
     with tx() as s:
-        (entry,) = db.claim_entries(s, "dead-engine", 30, 1, now=LONG_AGO)
-        assert db.record_checkpoint(s, entry["id"], "dead-engine", {"action": "create"})
+        (entry,) = jobs_db.claim_entries(s, "dead-engine", 30, 1, now=LONG_AGO)
+        assert jobs_db.record_checkpoint(s, entry["id"], "dead-engine", {"action": "create"})
     copier = ScriptedCopier()
     run = runner(tx, copier, owner="engine-b")
     try:
@@ -183,34 +184,34 @@ def test_an_entry_of_a_dead_engine_is_resumed_with_its_checkpoint(tx):
         run.shutdown()
     assert copier.seen[0][2] == {"action": "create"}
     with tx() as s:
-        (entry,) = db.get_job_entries(s, job["id"])
+        (entry,) = jobs_db.get_job_entries(s, job["id"])
     assert (entry["status"], entry["attempts"], entry["lease_owner"]) == (
         "SUCCESS", 2, "engine-b")
 
 
 def test_checkpoints_are_saved_only_while_the_lease_is_held(tx):
     with tx() as s:
-        job = db.create_job(s, "p1", "u1", entries("save-1"))
+        job = jobs_db.create_job(s, "p1", "u1", entries("save-1"))
     run = runner(tx, ScriptedCopier())
     try:
         drain(run)
     finally:
         run.shutdown()
     with tx() as s:
-        (entry,) = db.get_job_entries(s, job["id"])
+        (entry,) = jobs_db.get_job_entries(s, job["id"])
         assert entry["checkpoint"] == {"step": 1} and entry["status"] == "SUCCESS"
-        assert not db.record_checkpoint(s, entry["id"], "engine-a", {"step": 2})
+        assert not jobs_db.record_checkpoint(s, entry["id"], "engine-a", {"step": 2})
 
 
 def test_renewal_flags_entries_taken_over_by_another_engine(tx):
     with tx() as s:
-        job = db.create_job(s, "p1", "u1", entries("block-1", "block-2"))
+        job = jobs_db.create_job(s, "p1", "u1", entries("block-1", "block-2"))
     copier = ScriptedCopier()
     run = runner(tx, copier, lease=30)
     try:
         run.tick()
         with tx() as s:
-            first, second = db.get_job_entries(s, job["id"])
+            first, second = jobs_db.get_job_entries(s, job["id"])
             # engine-b took the first entry over (its lease had expired, say).
             s.execute(ENTRIES.update().where(ENTRIES.c.id == first["id"])
                       .values(lease_owner="engine-b"))
@@ -227,7 +228,7 @@ def test_renewal_flags_entries_taken_over_by_another_engine(tx):
 
 def test_a_stopping_runner_claims_nothing(tx):
     with tx() as s:
-        job = db.create_job(s, "p1", "u1", entries("ok-1"))
+        job = jobs_db.create_job(s, "p1", "u1", entries("ok-1"))
     run = runner(tx, ScriptedCopier())
     run.shutdown()
     run.tick()

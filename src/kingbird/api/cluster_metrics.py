@@ -13,7 +13,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from kingbird.core.metrics import ProcessCollector
 from kingbird.db import stats
-from kingbird.db.models import ENTRY_STATUSES, JOB_STATUSES, SYNC_OUTCOMES
+from kingbird.quota.models import SYNC_OUTCOMES
+from kingbird.sync.models import ENTRY_STATUSES, JOB_STATUSES
 
 LOG = logging.getLogger(__name__)
 

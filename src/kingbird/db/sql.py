@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from kingbird.db.models import utcnow
+from kingbird.db.base import utcnow
 
 
 def dialect_name(session: Session) -> str:

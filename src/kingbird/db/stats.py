@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kingbird.db import sql as _sql
-from kingbird.db.models import ProjectSyncStatus, SyncJob, SyncJobEntry
+from kingbird.quota.models import ProjectSyncStatus
+from kingbird.sync.models import SyncJob, SyncJobEntry
 
 _jobs: sa.Table = SyncJob.__table__  # type: ignore[assignment]
 _entries: sa.Table = SyncJobEntry.__table__  # type: ignore[assignment]

@@ -28,11 +28,12 @@ from kingbird.api.context import RequestContext
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions, check_tenant, describe_both
 from kingbird.core import exceptions
-from kingbird.db import api as db_api
+from kingbird.dr import plan_repository as plans_db
 from kingbird.dr import retention
 from kingbird.dr import schemas as dr_schemas
 from kingbird.dr import steps as dr_steps
 from kingbird.dr import validation as dr_validation
+from kingbird.dr import workflow_repository as workflows_db
 from kingbird.regions.clients import Clients
 from kingbird.regions.rest import RegionRest
 from kingbird.regions.trusts import Trusts
@@ -59,9 +60,9 @@ def _admin_clients() -> Clients:
     return Clients.over(RegionRest(_directory(), retries=services().conf.regions.retries))
 
 
-def _plan(session, ctx: RequestContext, project: str, plan_id: str) -> db_api.Plan:
-    plan = (db_api.find_plan(session, plan_id) if ctx.is_admin
-            else db_api.get_plan(session, project, plan_id))
+def _plan(session, ctx: RequestContext, project: str, plan_id: str) -> plans_db.Plan:
+    plan = (plans_db.find_plan(session, plan_id) if ctx.is_admin
+            else plans_db.get_plan(session, project, plan_id))
     if plan is None:
         raise exceptions.NotFound(f"protection plan {plan_id} not found")
     return plan
@@ -69,7 +70,7 @@ def _plan(session, ctx: RequestContext, project: str, plan_id: str) -> db_api.Pl
 
 # -- views ------------------------------------------------------------------------------
 
-def _plan_view(plan: db_api.Plan, points: list | None = None) -> dict:
+def _plan_view(plan: plans_db.Plan, points: list | None = None) -> dict:
     view = {key: plan[key] for key in (
         "id", "name", "description", "project_id", "method", "recovery_region",
         "current_region", "servers", "interval", "retention", "status", "error",
@@ -83,7 +84,7 @@ def _plan_view(plan: db_api.Plan, points: list | None = None) -> dict:
     return view
 
 
-def _point_view(point: db_api.RestorePointRow, detail: bool = False) -> dict:
+def _point_view(point: workflows_db.RestorePointRow, detail: bool = False) -> dict:
     view = {key: point[key] for key in (
         "id", "plan_id", "sequence", "status", "purpose", "method", "region", "target_region",
         "taken_at", "completed_at", "created_at", "size_gb", "error")}
@@ -100,7 +101,7 @@ def _point_view(point: db_api.RestorePointRow, detail: bool = False) -> dict:
     return view
 
 
-def _operation_view(op: db_api.OperationRow) -> dict:
+def _operation_view(op: workflows_db.OperationRow) -> dict:
     view = {key: op[key] for key in (
         "id", "plan_id", "project_id", "kind", "status", "restore_point_id", "from_region",
         "to_region", "requested_by", "error", "created_at", "started_at", "finished_at")}
@@ -140,7 +141,7 @@ def _check_servers(spec: dr_validation.PlanSpec, project: str) -> None:
 
 
 def _check_overlap(session, spec: dr_validation.PlanSpec) -> None:
-    taken = db_api.plans_protecting(session, spec.source_region, spec.servers)
+    taken = plans_db.plans_protecting(session, spec.source_region, spec.servers)
     if taken:
         server_id, plan_id = sorted(taken.items())[0]
         raise exceptions.Conflict(f"server {server_id} is already protected by plan "
@@ -165,7 +166,7 @@ def create_plan(tenant: str | None = None):
     try:
         with services().db() as session:
             _check_overlap(session, spec)
-            plan = db_api.create_plan(session, {
+            plan = plans_db.create_plan(session, {
                 "project_id": project, "user_id": ctx.user_id, "name": spec.name,
                 "description": spec.description, "method": spec.method,
                 "home_region": spec.source_region, "recovery_region": spec.recovery_region,
@@ -183,7 +184,7 @@ def list_plans(tenant: str | None = None):
     authorise(f"{POLICY}:list_plans", {"project_id": project})
     everyone = ctx.is_admin and request.args.get("all_projects") in ("1", "true", "True")
     with services().db() as session:
-        plans = db_api.list_plans(session, None if everyone else project)
+        plans = plans_db.list_plans(session, None if everyone else project)
     return json_response({"plans": [_plan_view(p) for p in plans]})
 
 
@@ -192,7 +193,7 @@ def show_plan(plan_id: str, tenant: str | None = None):
     with services().db() as session:
         plan = _plan(session, ctx, project, plan_id)
         authorise(f"{POLICY}:show_plan", {"project_id": plan["project_id"]})
-        points = db_api.list_restore_points(session, plan_id)
+        points = workflows_db.list_restore_points(session, plan_id)
     return json_response({"plan": _plan_view(plan, points)})
 
 
@@ -207,8 +208,8 @@ def update_plan(plan_id: str, tenant: str | None = None):
         if "interval" in changes and plan["next_restore_point_at"] is not None:
             last = plan["next_restore_point_at"] - dt.timedelta(seconds=plan["interval"])
             changes["next_restore_point_at"] = last + dt.timedelta(seconds=changes["interval"])
-        db_api.update_plan(session, plan_id, changes)
-        plan = db_api.find_plan(session, plan_id)
+        plans_db.update_plan(session, plan_id, changes)
+        plan = plans_db.find_plan(session, plan_id)
     return json_response({"plan": _plan_view(plan)})
 
 
@@ -217,7 +218,7 @@ def delete_plan(plan_id: str, tenant: str | None = None):
     with services().db() as session:
         plan = _plan(session, ctx, project, plan_id)
         authorise(f"{POLICY}:delete_plan", {"project_id": plan["project_id"]})
-        if not db_api.update_plan(session, plan_id, {"status": "DELETING"},
+        if not plans_db.update_plan(session, plan_id, {"status": "DELETING"},
                                   expected_status=("ACTIVE", "FAILED_OVER", "DELETING")):
             raise exceptions.Conflict(f"protection plan {plan_id} is {plan['status']}: wait "
                                       "for the operation to finish")
@@ -236,7 +237,7 @@ def create_restore_point(plan_id: str, tenant: str | None = None):
         if plan["status"] != "ACTIVE":
             raise exceptions.Conflict(f"protection plan {plan_id} is {plan['status']}: "
                                       "restore points are taken while it is ACTIVE")
-        db_api.request_restore_point(session, plan_id)
+        plans_db.request_restore_point(session, plan_id)
     services().wake_engine()
     return json_response({"restore_point_request": {"plan_id": plan_id,
                                                     "status": "requested"}}, 202)
@@ -247,7 +248,7 @@ def list_restore_points(plan_id: str, tenant: str | None = None):
     with services().db() as session:
         plan = _plan(session, ctx, project, plan_id)
         authorise(f"{POLICY}:list_restore_points", {"project_id": plan["project_id"]})
-        points = db_api.list_restore_points(session, plan_id)
+        points = workflows_db.list_restore_points(session, plan_id)
     return json_response({"restore_points": [_point_view(p) for p in points]})
 
 
@@ -256,7 +257,7 @@ def show_restore_point(plan_id: str, point_id: str, tenant: str | None = None):
     with services().db() as session:
         plan = _plan(session, ctx, project, plan_id)
         authorise(f"{POLICY}:list_restore_points", {"project_id": plan["project_id"]})
-        point = db_api.get_restore_point(session, point_id, plan_id)
+        point = workflows_db.get_restore_point(session, point_id, plan_id)
     if point is None:
         raise exceptions.NotFound(f"restore point {point_id} not found in plan {plan_id}")
     return json_response({"restore_point": _point_view(point, detail=True)})
@@ -267,13 +268,13 @@ def delete_restore_point(plan_id: str, point_id: str, tenant: str | None = None)
     with services().db() as session:
         plan = _plan(session, ctx, project, plan_id)
         authorise(f"{POLICY}:delete_restore_point", {"project_id": plan["project_id"]})
-        point = db_api.get_restore_point(session, point_id, plan_id)
+        point = workflows_db.get_restore_point(session, point_id, plan_id)
         if point is None:
             raise exceptions.NotFound(f"restore point {point_id} not found in plan {plan_id}")
-        busy = [o["id"] for o in db_api.list_operations(session, plan_id=plan_id)
+        busy = [o["id"] for o in workflows_db.list_operations(session, plan_id=plan_id)
                 if o["status"] in _OPERATION_ACTIVE and o["restore_point_id"] == point_id]
-        if busy or point["status"] == "CREATING" or not db_api.save_workflow(
-                session, db_api.RESTORE_POINT, point_id, None, {"status": "DELETING"}):
+        if busy or point["status"] == "CREATING" or not workflows_db.save(
+                session, workflows_db.RESTORE_POINT, point_id, None, {"status": "DELETING"}):
             raise exceptions.Conflict(f"restore point {point_id} is in use "
                                       f"({'operation ' + busy[0] if busy else point['status']})")
     services().wake_engine()
@@ -282,8 +283,9 @@ def delete_restore_point(plan_id: str, point_id: str, tenant: str | None = None)
 
 # -- failover and failback --------------------------------------------------------------
 
-def _chosen_point(session, plan: db_api.Plan, point_id: str | None) -> db_api.RestorePointRow:
-    points = db_api.list_restore_points(session, plan["id"])
+def _chosen_point(session, plan: plans_db.Plan,
+                  point_id: str | None) -> workflows_db.RestorePointRow:
+    points = workflows_db.list_restore_points(session, plan["id"])
     if point_id is None:
         point = retention.latest_available(points, plan["current_region"])
         if point is None:
@@ -314,13 +316,13 @@ def _start(tenant: str | None, plan_id: str, kind: str):
             point = _chosen_point(session, plan, point_id)
             source, target = plan["current_region"], plan["recovery_region"]
         else:
-            failovers = [o for o in db_api.list_operations(session, plan_id=plan_id)
+            failovers = [o for o in workflows_db.list_operations(session, plan_id=plan_id)
                          if o["kind"] == "failover" and o["status"] == "SUCCESS"]
             if not failovers:
                 raise exceptions.Conflict(f"protection plan {plan_id} was never failed over")
             # The VNF as the failover rebuilt it (its restore point may be pruned since).
-            point = db_api.get_restore_point(session, failovers[-1]["restore_point_id"]) \
-                or retention.latest_available(db_api.list_restore_points(session, plan_id))
+            point = workflows_db.get_restore_point(session, failovers[-1]["restore_point_id"]) \
+                or retention.latest_available(workflows_db.list_restore_points(session, plan_id))
             if point is None:
                 raise exceptions.Conflict(f"protection plan {plan_id} has no restore point "
                                           "left to describe its VNF")
@@ -333,11 +335,11 @@ def _start(tenant: str | None, plan_id: str, kind: str):
                 "restore_point": point["id"] if kind == "failover" else None,
                 "restore_point_taken_at": point["taken_at"] if kind == "failover" else None,
                 "steps": steps}})
-        if not db_api.update_plan(session, plan_id, {
+        if not plans_db.update_plan(session, plan_id, {
                 "status": "FAILING_OVER" if kind == "failover" else "FAILING_BACK",
                 "error": None}, expected_status=(wanted,)):
             raise exceptions.Conflict(f"protection plan {plan_id} changed meanwhile; retry")
-        op = db_api.create_operation(session, {
+        op = workflows_db.create_operation(session, {
             "plan_id": plan_id, "project_id": plan["project_id"], "kind": kind,
             "restore_point_id": point["id"] if kind == "failover" else None,
             "from_region": source, "to_region": target, "requested_by": ctx.user_id,
@@ -360,7 +362,7 @@ def list_operations(tenant: str | None = None):
     plan_id = request.args.get("plan_id")
     with services().db() as session:
         # An administrator following a plan's operations sees them whatever its project.
-        ops = db_api.list_operations(session, None if ctx.is_admin and plan_id else project,
+        ops = workflows_db.list_operations(session, None if ctx.is_admin and plan_id else project,
                                      plan_id=plan_id)
     return json_response({"operations": [_operation_view(o) for o in ops]})
 
@@ -368,7 +370,7 @@ def list_operations(tenant: str | None = None):
 def show_operation(operation_id: str, tenant: str | None = None):
     ctx, project = _scope(tenant)
     with services().db() as session:
-        op = db_api.get_operation(session, operation_id,
+        op = workflows_db.get_operation(session, operation_id,
                                   None if ctx.is_admin else project)
     if op is None:
         raise exceptions.NotFound(f"operation {operation_id} not found")

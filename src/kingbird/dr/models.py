@@ -1,7 +1,7 @@
 """Tables of geo-site disaster recovery: protection plans, restore points, and
 failover/failback operations.
 
-Imported at the end of ``kingbird.db.models`` so that ``Base.metadata`` (and the
+Imported by ``kingbird.models`` so that ``Base.metadata`` (and the
 migration check) always includes them. Restore points and operations are
 workflows engines run step by step (``WorkflowMixin``): what each step did is
 kept in ``state`` before and after it acts, so an engine taking one over
@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kingbird.db.models import Base, TimestampMixin, _in
+from kingbird.db.base import Base, TimestampMixin, in_values
 
 DR_METHODS = ("snapshot-backup", "replication")
 PLAN_STATUSES = ("ACTIVE", "FAILING_OVER", "FAILED_OVER", "FAILING_BACK", "DELETING")
@@ -42,8 +42,8 @@ class ProtectionPlan(TimestampMixin, Base):
 
     __tablename__ = "dr_plans"
     __table_args__ = (
-        sa.CheckConstraint(_in("method", DR_METHODS), name="method"),
-        sa.CheckConstraint(_in("status", PLAN_STATUSES), name="status"),
+        sa.CheckConstraint(in_values("method", DR_METHODS), name="method"),
+        sa.CheckConstraint(in_values("status", PLAN_STATUSES), name="status"),
         sa.Index(None, "project_id"),
     )
 
@@ -71,8 +71,8 @@ class RestorePoint(WorkflowMixin, TimestampMixin, Base):
 
     __tablename__ = "dr_restore_points"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", RESTORE_POINT_STATUSES), name="status"),
-        sa.CheckConstraint(_in("purpose", RESTORE_POINT_PURPOSES), name="purpose"),
+        sa.CheckConstraint(in_values("status", RESTORE_POINT_STATUSES), name="status"),
+        sa.CheckConstraint(in_values("purpose", RESTORE_POINT_PURPOSES), name="purpose"),
         sa.Index(None, "plan_id", "sequence"),
         sa.Index(None, "status", "lease_expires_at"),
     )
@@ -100,8 +100,8 @@ class RecoveryOperation(WorkflowMixin, TimestampMixin, Base):
 
     __tablename__ = "dr_operations"
     __table_args__ = (
-        sa.CheckConstraint(_in("kind", OPERATION_KINDS), name="kind"),
-        sa.CheckConstraint(_in("status", OPERATION_STATUSES), name="status"),
+        sa.CheckConstraint(in_values("kind", OPERATION_KINDS), name="kind"),
+        sa.CheckConstraint(in_values("status", OPERATION_STATUSES), name="status"),
         sa.Index(None, "plan_id"),
         sa.Index(None, "status", "lease_expires_at"),
     )

@@ -29,10 +29,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kingbird.core.exceptions import RegionError
-from kingbird.db import api as db_api
 from kingbird.dr import networks as dr_networks
+from kingbird.dr import plan_repository as plans_db
 from kingbird.dr import shape as dr_shape
 from kingbird.dr import steps as dr_steps
+from kingbird.dr import workflow_repository as workflows_db
 from kingbird.dr.access import Clients, DrAccess
 from kingbird.dr.resources import ensure_resources
 from kingbird.dr.volumes import VolumeRecovery
@@ -74,7 +75,7 @@ class Recovery:
         else:
             point_id = op["restore_point_id"]
         with self.db() as session:
-            point = db_api.get_restore_point(session, point_id)
+            point = workflows_db.get_restore_point(session, point_id)
         if point is None or point["status"] != "AVAILABLE":
             raise StepFailed(f"restore point {point_id} is not available")
         shape, volumes = point["shape"], point["volumes"]
@@ -220,8 +221,8 @@ class Recovery:
     def _capture(self, wf: Workflow, plan: Mapping[str, Any], op: Mapping[str, Any]) -> str:
         if not wf.state.get("capture_point_id"):
             with self.db() as session:
-                current = db_api.find_plan(session, plan["id"])
-                point = db_api.create_restore_point(session, current, "failback",
+                current = plans_db.find_plan(session, plan["id"])
+                point = workflows_db.create_restore_point(session, current, "failback",
                                                     target_region=op["to_region"],
                                                     region=op["from_region"])
             wf.state["capture_point_id"] = point["id"]
@@ -230,7 +231,7 @@ class Recovery:
 
         def fetch():
             with self.db() as session:
-                return db_api.get_restore_point(session, point_id)
+                return workflows_db.get_restore_point(session, point_id)
 
         point = wf.wait(f"restore point {point_id}", fetch,
                         lambda p: p["status"] == "AVAILABLE",
@@ -240,7 +241,7 @@ class Recovery:
 
     def _last_failover(self, plan_id: str) -> dict | None:
         with self.db() as session:
-            done = [o for o in db_api.list_operations(session, plan_id=plan_id)
+            done = [o for o in workflows_db.list_operations(session, plan_id=plan_id)
                     if o["kind"] == "failover" and o["status"] == "SUCCESS"]
         return done[-1] if done else None
 
@@ -300,7 +301,7 @@ class Recovery:
         else:
             values.update(status="ACTIVE", next_restore_point_at=dt.datetime.now(dt.UTC))
         with self.db() as session:
-            db_api.update_plan(session, plan["id"], values)
+            plans_db.update_plan(session, plan["id"], values)
         return f"the VNF runs in {op['to_region']}"
 
     def rollback(self, wf: Workflow, plan: Mapping[str, Any], op: Mapping[str, Any]) -> str:

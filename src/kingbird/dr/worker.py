@@ -22,9 +22,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kingbird.core.exceptions import KingbirdError, RegionError
-from kingbird.db import api as db_api
+from kingbird.dr import plan_repository as plans_db
 from kingbird.dr import retention
 from kingbird.dr import steps as dr_steps
+from kingbird.dr import workflow_repository as workflows_db
 from kingbird.dr.capture import Capture
 from kingbird.dr.recovery import Recovery
 from kingbird.dr.workflow import LeaseLost, StepFailed, Workflow
@@ -87,15 +88,15 @@ class DrWorker:
             return
         self.schedule()
         self.finish_deleted_plans()
-        for kind in (db_api.OPERATION, db_api.RESTORE_POINT):
+        for kind in (workflows_db.OPERATION, workflows_db.RESTORE_POINT):
             with self.db() as session:
-                candidates = db_api.claimable_workflows(session, kind)
+                candidates = workflows_db.claimable(session, kind)
             for workflow_id in candidates:
                 with self._lock:
                     if len(self._running) >= self.workers or (kind, workflow_id) in self._running:
                         continue
                 with self.db() as session:
-                    row = db_api.claim_workflow(session, kind, workflow_id, self.owner,
+                    row = workflows_db.claim(session, kind, workflow_id, self.owner,
                                                 self.lease_seconds)
                 if row is None:
                     continue
@@ -119,18 +120,18 @@ class DrWorker:
         now = now or _now()
         queued = []
         with self.db() as session:
-            due = db_api.due_plans(session, now)
+            due = plans_db.due_plans(session, now)
         for plan in due:
             with self.db() as session:
                 # One restore point at a time: the next waits for the current one.
                 if any(p["status"] == "CREATING"
-                       for p in db_api.list_restore_points(session, plan["id"])):
+                       for p in workflows_db.list_restore_points(session, plan["id"])):
                     continue
-                if not db_api.take_schedule_slot(
+                if not plans_db.take_schedule_slot(
                         session, plan, now + dt.timedelta(seconds=plan["interval"])):
                     continue
                 purpose = "requested" if plan["restore_point_requested_at"] else "scheduled"
-                point = db_api.create_restore_point(session, plan, purpose,
+                point = workflows_db.create_restore_point(session, plan, purpose,
                                                     target_region=plan["recovery_region"])
             queued.append(point["id"])
             LOG.info("plan %s: restore point %s queued (%s)", plan["id"], point["id"], purpose)
@@ -139,15 +140,15 @@ class DrWorker:
     def prune(self, plan_id: str) -> list[str]:
         """Mark the plan's restore points beyond retention for deletion."""
         with self.db() as session:
-            plan = db_api.find_plan(session, plan_id)
+            plan = plans_db.find_plan(session, plan_id)
             if plan is None:
                 return []
-            points = db_api.list_restore_points(session, plan_id)
-            in_use = {o["restore_point_id"] for o in db_api.list_operations(
+            points = workflows_db.list_restore_points(session, plan_id)
+            in_use = {o["restore_point_id"] for o in workflows_db.list_operations(
                 session, plan_id=plan_id) if o["status"] in ("QUEUED", "IN_PROGRESS")}
             doomed = retention.prunable(points, plan["retention"], in_use)
             for point_id in doomed:
-                db_api.save_workflow(session, db_api.RESTORE_POINT, point_id, None,
+                workflows_db.save(session, workflows_db.RESTORE_POINT, point_id, None,
                                      {"status": "DELETING"})
         if doomed:
             LOG.info("plan %s: %d restore points beyond retention to delete", plan_id,
@@ -157,17 +158,17 @@ class DrWorker:
     def finish_deleted_plans(self) -> None:
         """Plans being deleted go once their restore points are; their trust too."""
         with self.db() as session:
-            deleting = db_api.list_plans(session, status="DELETING")
+            deleting = plans_db.list_plans(session, status="DELETING")
         for plan in deleting:
             with self.db() as session:
-                points = db_api.list_restore_points(session, plan["id"])
+                points = workflows_db.list_restore_points(session, plan["id"])
                 for point in points:
                     if point["status"] in ("AVAILABLE", "ERROR"):
-                        db_api.save_workflow(session, db_api.RESTORE_POINT, point["id"], None,
+                        workflows_db.save(session, workflows_db.RESTORE_POINT, point["id"], None,
                                              {"status": "DELETING"})
                 if points:
                     continue
-                db_api.delete_plan(session, plan["id"])
+                plans_db.delete_plan(session, plan["id"])
             if self.trusts is not None and plan["trust_id"]:
                 try:
                     self.trusts.delete(plan["trust_id"])
@@ -181,7 +182,7 @@ class DrWorker:
     def _run(self, kind: str, row: dict) -> None:
         try:
             wf = Workflow(self.db, kind, row, self.owner, self.lease_seconds, self.stopping)
-            if kind == db_api.RESTORE_POINT:
+            if kind == workflows_db.RESTORE_POINT:
                 self.run_restore_point(wf)
             else:
                 self.run_operation(wf)
@@ -198,8 +199,8 @@ class DrWorker:
     def run_restore_point(self, wf: Workflow) -> None:
         point = wf.row
         with self.db() as session:
-            plan = db_api.find_plan(session, point["plan_id"])
-            previous = [p for p in db_api.list_restore_points(session, point["plan_id"])
+            plan = plans_db.find_plan(session, point["plan_id"])
+            previous = [p for p in workflows_db.list_restore_points(session, point["plan_id"])
                         if p["id"] != point["id"]]
         if point["status"] == "DELETING":
             self._delete_restore_point(wf, point, previous)
@@ -232,7 +233,7 @@ class DrWorker:
     def _delete_restore_point(self, wf: Workflow, point: dict, others: list[dict]) -> None:
         if retention.blocking_deletion(point, others):
             with self.db() as session:
-                db_api.release_workflow(session, db_api.RESTORE_POINT, point["id"], self.owner)
+                workflows_db.release(session, workflows_db.RESTORE_POINT, point["id"], self.owner)
             return
         try:
             self.capture.delete(wf, point)
@@ -245,13 +246,13 @@ class DrWorker:
             LOG.warning("restore point %s forgotten; its backups in %s were not deleted: %s",
                         point["id"], point["region"], _message(exc))
         with self.db() as session:
-            db_api.delete_restore_point_row(session, point["id"])
+            workflows_db.delete_restore_point_row(session, point["id"])
         LOG.info("restore point %s of plan %s deleted", point["id"], point["plan_id"])
 
     def run_operation(self, wf: Workflow) -> None:
         op = wf.row
         with self.db() as session:
-            plan = db_api.find_plan(session, op["plan_id"])
+            plan = plans_db.find_plan(session, op["plan_id"])
         if op["status"] == "QUEUED":
             wf.save(status="IN_PROGRESS", started_at=_now())
         message = None
@@ -273,7 +274,7 @@ class DrWorker:
             if plan is not None:
                 back = _FINISHED_PLAN_STATUS[op["kind"]][0]
                 with self.db() as session:
-                    db_api.update_plan(session, plan["id"], {"status": back,
+                    plans_db.update_plan(session, plan["id"], {"status": back,
                                                              "error": f"{op['kind']} "
                                                                       f"{op['id']}: {message}"})
             LOG.warning("%s %s of plan %s failed: %s", op["kind"], op["id"], op["plan_id"],

@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kingbird.db import api as db_api
 from kingbird.dr import steps as dr_steps
+from kingbird.dr import workflow_repository as workflows_db
 
 LOG = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def status_error(resource: dict) -> str | None:
 class Workflow:
     """A claimed restore point or operation.
 
-    :param kind: ``restore_point`` or ``operation`` (``kingbird.db.api``).
+    :param kind: ``restore_point`` or ``operation`` (``kingbird.dr.workflow_repository``).
     :param row: the row as claimed (``steps``, ``state`` are worked on in place).
     """
 
@@ -81,11 +81,11 @@ class Workflow:
         :raises LeaseLost: the lease is not ours any more.
         """
         with self.db() as session:
-            kept = db_api.save_workflow(session, self.kind, self.id, self.owner,
+            kept = workflows_db.save(session, self.kind, self.id, self.owner,
                                         {"steps": self.steps, "state": self.state,
                                          **columns})
             if kept:
-                db_api.renew_workflow(session, self.kind, self.id, self.owner,
+                workflows_db.renew(session, self.kind, self.id, self.owner,
                                       self.lease_seconds)
         if not kept:
             raise LeaseLost(f"{self.kind} {self.id}")
@@ -101,7 +101,7 @@ class Workflow:
         if time.monotonic() - self._renewed < self.lease_seconds / 3:
             return
         with self.db() as session:
-            held = db_api.renew_workflow(session, self.kind, self.id, self.owner,
+            held = workflows_db.renew(session, self.kind, self.id, self.owner,
                                          self.lease_seconds)
         if not held:
             raise LeaseLost(f"{self.kind} {self.id}")

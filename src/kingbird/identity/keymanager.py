@@ -17,7 +17,7 @@ from oslo_config import cfg
 from sqlalchemy.orm import Session
 
 from kingbird.core import exceptions
-from kingbird.db.models import utcnow
+from kingbird.db.base import utcnow
 from kingbird.identity import rotation
 from kingbird.identity import store as db
 from kingbird.identity.cipher import MasterCipher, fingerprint, is_fernet_key, new_key

@@ -10,7 +10,7 @@ from oslo_config import cfg
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.orm import Session
 
-from kingbird.db.models import utcnow
+from kingbird.db.base import utcnow
 from kingbird.identity import sites
 from kingbird.identity import store as db
 

@@ -15,7 +15,7 @@ from typing import Any
 from oslo_config import cfg
 from sqlalchemy.orm import Session
 
-from kingbird.db.models import utcnow
+from kingbird.db.base import utcnow
 from kingbird.identity import replication, rotation
 from kingbird.identity import store as db
 from kingbird.identity.keymanager import retention_from_conf

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kingbird.db import sql as _sql
-from kingbird.db.models import FernetKey, FernetKeySet, FernetNode, FernetRotation
+from kingbird.identity.models import FernetKey, FernetKeySet, FernetNode, FernetRotation
 
 _sets: sa.Table = FernetKeySet.__table__  # type: ignore[assignment]
 _keys: sa.Table = FernetKey.__table__  # type: ignore[assignment]

@@ -20,8 +20,9 @@ from kingbird.api.app_services import services
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions
 from kingbird.core import exceptions
-from kingbird.db import api as db_api
 from kingbird.network import access, addressing
+from kingbird.network import policy_repository as net_policies_db
+from kingbird.network import repository as networks_db
 from kingbird.network import validation as checks
 from kingbird.network.schemas import describe_networks
 from kingbird.network.shadows import NOT_SHADOWED
@@ -55,7 +56,7 @@ def _view(network: dict, is_admin: bool) -> dict:
 
 
 def _load(session, network_id: str, project: str) -> dict:
-    network = db_api.get_global_network(session, network_id, project)
+    network = networks_db.get_global_network(session, network_id, project)
     if network is None:
         raise exceptions.NotFound(f"global network {network_id} not found")
     return network
@@ -74,7 +75,7 @@ def create(tenant: str | None = None):
     for attempt in range(_CREATE_ATTEMPTS):
         try:
             with services().db() as session:
-                network = db_api.create_global_network(
+                network = networks_db.create_global_network(
                     session, project_id=project, name=request.name, cidr=str(request.cidr),
                     ip_version=request.cidr.version, gateway_regions=request.gateway_regions,
                     reserved=request.reserved,
@@ -93,7 +94,7 @@ def list_networks(tenant: str | None = None):
     ctx, project = access.project_of(tenant)
     authorise(f"{POLICY}:list", {"project_id": project})
     with services().db() as session:
-        networks = db_api.list_global_networks(session, project)
+        networks = networks_db.list_global_networks(session, project)
     return json_response({"global_networks": [_view(n, ctx.is_admin) for n in networks]})
 
 
@@ -124,7 +125,7 @@ def delete(network_id: str, tenant: str | None = None):
     authorise(f"{POLICY}:delete", {"project_id": project})
     with services().db() as session:
         network = _load(session, network_id, project)
-        routers = db_api.routers_through(session, network_id)
+        routers = net_policies_db.routers_through(session, network_id)
     if routers:
         raise exceptions.Conflict(f"global network {network_id} is the transit network of "
                                   f"global router(s) {', '.join(routers)}: delete them first")
@@ -136,7 +137,7 @@ def delete(network_id: str, tenant: str | None = None):
                 f"{', '.join(in_use[:10])}{' ...' if len(in_use) > 10 else ''}; delete them "
                 "first")
         with services().db() as session:
-            db_api.mark_network_deleting(session, network_id)
+            networks_db.mark_network_deleting(session, network_id)
             network = _load(session, network_id, project)
     services().wake_engine()
     return json_response({"global_network": _view(network, ctx.is_admin)}, 202)
@@ -155,7 +156,7 @@ def list_ports(network_id: str, tenant: str | None = None):
     authorise(f"{POLICY}:list_ports", {"project_id": project})
     with services().db() as session:
         _load(session, network_id, project)
-        ports = db_api.network_ports(session, network_id)
+        ports = networks_db.network_ports(session, network_id)
     return json_response({"ports": [_port_view(p) for p in ports]})
 
 
@@ -170,11 +171,11 @@ def attach_port(network_id: str, tenant: str | None = None):
         raise exceptions.Conflict(f"global network {network_id} is being deleted")
     port = access.port_on_network(network, ref["region"], ref["port_id"])
     with services().db() as session:
-        row = db_api.attach_port(session, network_id, ref["region"], ref["port_id"], {
+        row = networks_db.attach_port(session, network_id, ref["region"], ref["port_id"], {
             "mac_address": port.get("mac_address"),
             "fixed_ips": [f["ip_address"] for f in port.get("fixed_ips") or ()],
             "device_owner": port.get("device_owner")})
-        db_api.request_network_reconcile(session, network_id)
+        networks_db.request_network_reconcile(session, network_id)
     services().wake_engine()
     return json_response({"port": _port_view(row)}, 202)
 
@@ -227,7 +228,7 @@ def create_vip(network_id: str, tenant: str | None = None):
     body = validation.json_body()
     with services().db() as session:
         network = _load(session, network_id, project)
-        taken = {v["ip_address"] for v in db_api.network_vips(session, network_id)}
+        taken = {v["ip_address"] for v in networks_db.network_vips(session, network_id)}
     wanted, ports = checks.vip(body, [r["region"] for r in network["regions"]], creating=True)
     if network["status"] == "DELETING":
         raise exceptions.Conflict(f"global network {network_id} is being deleted")
@@ -235,7 +236,7 @@ def create_vip(network_id: str, tenant: str | None = None):
     _check_vip_ports(network, ports)
     try:
         with services().db() as session:
-            vip = db_api.create_vip(session, network_id, address, ports)
+            vip = networks_db.create_vip(session, network_id, address, ports)
     except IntegrityError:
         raise exceptions.Conflict(f"{address} is already a virtual IP of global network "
                                   f"{network_id}") from None
@@ -248,13 +249,13 @@ def list_vips(network_id: str, tenant: str | None = None):
     authorise(f"{POLICY}:list_vips", {"project_id": project})
     with services().db() as session:
         _load(session, network_id, project)
-        vips = db_api.network_vips(session, network_id)
+        vips = networks_db.network_vips(session, network_id)
     return json_response({"vips": [_vip_view(v) for v in vips]})
 
 
 def _load_vip(session, network_id: str, vip_id: str, project: str) -> tuple[dict, dict]:
     network = _load(session, network_id, project)
-    vip = db_api.get_vip(session, network_id, vip_id)
+    vip = networks_db.get_vip(session, network_id, vip_id)
     if vip is None:
         raise exceptions.NotFound(f"virtual IP {vip_id} not found on global network "
                                   f"{network_id}")
@@ -280,8 +281,8 @@ def update_vip(network_id: str, vip_id: str, tenant: str | None = None):
         raise exceptions.Conflict(f"virtual IP {vip_id} is being deleted")
     _check_vip_ports(network, ports)
     with services().db() as session:
-        db_api.update_vip(session, vip_id, ports=ports, status="BUILD", error=None)
-        db_api.request_network_reconcile(session, network_id)
+        networks_db.update_vip(session, vip_id, ports=ports, status="BUILD", error=None)
+        networks_db.request_network_reconcile(session, network_id)
         _, vip = _load_vip(session, network_id, vip_id, project)
     services().wake_engine()
     return json_response({"vip": _vip_view(vip)}, 202)
@@ -292,8 +293,8 @@ def delete_vip(network_id: str, vip_id: str, tenant: str | None = None):
     authorise(f"{POLICY}:delete_vip", {"project_id": project})
     with services().db() as session:
         _load_vip(session, network_id, vip_id, project)
-        db_api.update_vip(session, vip_id, status="DELETING", error=None)
-        db_api.request_network_reconcile(session, network_id)
+        networks_db.update_vip(session, vip_id, status="DELETING", error=None)
+        networks_db.request_network_reconcile(session, network_id)
         _, vip = _load_vip(session, network_id, vip_id, project)
     services().wake_engine()
     return json_response({"vip": _vip_view(vip)}, 202)

@@ -19,8 +19,9 @@ from kingbird.api.app_services import services
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions
 from kingbird.core import exceptions
-from kingbird.db import api as db_api
 from kingbird.network import access
+from kingbird.network import policy_repository as net_policies_db
+from kingbird.network import repository as networks_db
 from kingbird.network import validation as checks
 from kingbird.network.schemas import describe_interconnect
 
@@ -62,10 +63,11 @@ class _Kind:
 
 
 _RULE = _Kind(RULE_POLICY, "global_security_group_rule", "global security group rule",
-              _rule_view, db_api.get_sg_rule, db_api.list_sg_rules,
-              db_api.mark_sg_rule_deleting)
+              _rule_view, net_policies_db.get_sg_rule, net_policies_db.list_sg_rules,
+              net_policies_db.mark_sg_rule_deleting)
 _ROUTER = _Kind(ROUTER_POLICY, "global_router", "global router", _router_view,
-                db_api.get_router, db_api.list_routers, db_api.mark_router_deleting)
+                net_policies_db.get_router, net_policies_db.list_routers,
+                net_policies_db.mark_router_deleting)
 
 
 def _list(kind: _Kind, tenant: str | None):
@@ -116,7 +118,7 @@ def create_rule(tenant: str | None = None):
         access.owned(neutron.get_security_group(region, group_id), "security group", group_id,
                      region, project)
     with services().db() as session:
-        stored = db_api.create_sg_rule(session, {**rule, "project_id": project})
+        stored = net_policies_db.create_sg_rule(session, {**rule, "project_id": project})
     services().wake_engine()
     return json_response({"global_security_group_rule": _rule_view(stored)}, 202)
 
@@ -139,7 +141,7 @@ def _transit_cidrs(spec: dict, project: str) -> dict[str, list[str]]:
     """The CIDRs of the transit network in each region of the router."""
     if spec["transit_network_id"] is not None:
         with services().db() as session:
-            network = db_api.get_global_network(session, spec["transit_network_id"], project)
+            network = networks_db.get_global_network(session, spec["transit_network_id"], project)
         if network is None or network["status"] == "DELETING":
             raise exceptions.NotFound(f"global network {spec['transit_network_id']} not found")
         spans = {r["region"] for r in network["regions"]}
@@ -189,7 +191,7 @@ def create_router(tenant: str | None = None):
         raise exceptions.BadRequest(f"'global_router.subnets': {a} {labels[a]} overlaps "
                                     f"{b} {labels[b]}: routed regions need distinct subnets")
     with services().db() as session:
-        stored = db_api.create_router(session, {**spec, "project_id": project})
+        stored = net_policies_db.create_router(session, {**spec, "project_id": project})
     services().wake_engine()
     return json_response({"global_router": _router_view(stored)}, 202)
 

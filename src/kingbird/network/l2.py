@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kingbird.core.exceptions import RegionError
-from kingbird.db import api as db_api
+from kingbird.network import repository as networks_db
 from kingbird.network.settings import NetworkingSettings
 from kingbird.network.shadows import (
     LOCAL_OWNERS,
@@ -64,7 +64,7 @@ class GlobalNetworkReconciler:
 
     def __call__(self, network_id: str, keep_alive: Callable[[], None]) -> None:
         with self.db() as session:
-            network = db_api.get_global_network(session, network_id)
+            network = networks_db.get_global_network(session, network_id)
         if network is None:
             return
         if network["status"] == "DELETING":
@@ -74,8 +74,8 @@ class GlobalNetworkReconciler:
             parts, errors = self._ensure_parts(network, keep_alive)
         except SegmentMoved as moved:
             with self.db() as session:
-                db_api.set_network_status(session, network_id, "BUILD", str(moved))
-                db_api.request_network_reconcile(session, network_id)
+                networks_db.set_network_status(session, network_id, "BUILD", str(moved))
+                networks_db.request_network_reconcile(session, network_id)
             return
         observed = self._observe(parts, errors)
         keep_alive()
@@ -103,7 +103,7 @@ class GlobalNetworkReconciler:
                     self._move_segment(network, region, exc.message)
                 errors[region] = exc.message
                 with self.db() as session:
-                    db_api.update_network_region(session, network["id"], region,
+                    networks_db.update_network_region(session, network["id"], region,
                                                  status="ERROR", error=exc.message)
         return parts, errors
 
@@ -144,7 +144,7 @@ class GlobalNetworkReconciler:
 
     def _save_part(self, network_id: str, region: str, **values) -> None:
         with self.db() as session:
-            db_api.update_network_region(session, network_id, region, **values)
+            networks_db.update_network_region(session, network_id, region, **values)
 
     def _move_segment(self, network: dict, region: str, reason: str) -> None:
         """Replace a VXLAN id ``region`` refuses, everywhere, as long as no port uses
@@ -155,7 +155,7 @@ class GlobalNetworkReconciler:
         """
         with self.db() as session:
             created = [(r["region"], r["neutron_network_id"])
-                       for r in db_api.network_regions(session, network["id"])
+                       for r in networks_db.network_regions(session, network["id"])
                        if r["neutron_network_id"]]
         try:
             for other, net_id in created:
@@ -173,7 +173,7 @@ class GlobalNetworkReconciler:
                         exc.message)
             return
         with self.db() as session:
-            new = db_api.block_segment(session, network["id"], region, reason,
+            new = networks_db.block_segment(session, network["id"], region, reason,
                                        self.settings.vni_ranges)
         old = network["segmentation_id"]
         LOG.info("global network %s: VXLAN id %s is taken in %s, moved to %s",
@@ -242,10 +242,10 @@ class GlobalNetworkReconciler:
                              "status": status, "error": error})
         summary = "; ".join(f"{r}: {e}" for r, e in sorted(region_errors.items())) or None
         with self.db() as session:
-            db_api.save_network_ports(session, network["id"], rows, list(observed))
-            current = db_api.get_global_network(session, network["id"])
+            networks_db.save_network_ports(session, network["id"], rows, list(observed))
+            current = networks_db.get_global_network(session, network["id"])
             if current is not None and current["status"] != "DELETING":
-                db_api.set_network_status(session, network["id"],
+                networks_db.set_network_status(session, network["id"],
                                           "ERROR" if summary else "ACTIVE", summary)
 
     # -- deletion -------------------------------------------------------------------
@@ -274,7 +274,7 @@ class GlobalNetworkReconciler:
                 errors[region] = exc.message
         with self.db() as session:
             if errors:
-                db_api.set_network_status(session, network["id"], "DELETING", "; ".join(
+                networks_db.set_network_status(session, network["id"], "DELETING", "; ".join(
                     f"{r}: {e}" for r, e in sorted(errors.items())))
             else:
-                db_api.delete_global_network(session, network["id"])
+                networks_db.delete_global_network(session, network["id"])

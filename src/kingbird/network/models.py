@@ -2,7 +2,7 @@
 the ports Kingbird shadows, virtual IPs, blocked VXLAN ids, cross-region security
 group rules and L3 interconnections.
 
-Imported at the end of ``kingbird.db.models`` so that ``Base.metadata`` (and the
+Imported by ``kingbird.models`` so that ``Base.metadata`` (and the
 migration check) always includes them. Objects an engine reconciles carry the
 same bookkeeping (``ReconciledMixin``): when they are next due, an on-demand
 request, and the lease of the engine working on them.
@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kingbird.db.models import Base, TimestampMixin, _in
+from kingbird.db.base import Base, TimestampMixin, in_values
 
 OBJECT_STATUSES = ("BUILD", "ACTIVE", "ERROR", "DELETING")
 PART_STATUSES = ("BUILD", "ACTIVE", "ERROR")
@@ -40,7 +40,7 @@ class GlobalNetwork(ReconciledMixin, TimestampMixin, Base):
 
     __tablename__ = "global_networks"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", OBJECT_STATUSES), name="status"),
+        sa.CheckConstraint(in_values("status", OBJECT_STATUSES), name="status"),
         sa.UniqueConstraint("segmentation_id"),
         sa.Index(None, "project_id"),
     )
@@ -59,7 +59,7 @@ class GlobalNetworkRegion(TimestampMixin, Base):
     """The part of a global network in one region: its Neutron network and subnet."""
 
     __tablename__ = "global_network_regions"
-    __table_args__ = (sa.CheckConstraint(_in("status", PART_STATUSES), name="status"),)
+    __table_args__ = (sa.CheckConstraint(in_values("status", PART_STATUSES), name="status"),)
 
     network_id: Mapped[str] = mapped_column(
         sa.String(36), sa.ForeignKey("global_networks.id", ondelete="CASCADE"),
@@ -79,8 +79,8 @@ class GlobalNetworkPort(TimestampMixin, Base):
 
     __tablename__ = "global_network_ports"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", PORT_STATUSES), name="status"),
-        sa.CheckConstraint(_in("source", PORT_SOURCES), name="source"),
+        sa.CheckConstraint(in_values("status", PORT_STATUSES), name="status"),
+        sa.CheckConstraint(in_values("source", PORT_SOURCES), name="source"),
         sa.UniqueConstraint("network_id", "region", "port_id"),
     )
 
@@ -104,7 +104,7 @@ class GlobalVip(TimestampMixin, Base):
 
     __tablename__ = "global_vips"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", OBJECT_STATUSES), name="status"),
+        sa.CheckConstraint(in_values("status", OBJECT_STATUSES), name="status"),
         sa.UniqueConstraint("network_id", "ip_address"),
     )
 
@@ -133,7 +133,7 @@ class GlobalSecurityGroupRule(ReconciledMixin, TimestampMixin, Base):
 
     __tablename__ = "global_sg_rules"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", OBJECT_STATUSES), name="status"),
+        sa.CheckConstraint(in_values("status", OBJECT_STATUSES), name="status"),
         sa.Index(None, "project_id"),
     )
 
@@ -156,7 +156,7 @@ class GlobalRouter(ReconciledMixin, TimestampMixin, Base):
 
     __tablename__ = "global_routers"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", OBJECT_STATUSES), name="status"),
+        sa.CheckConstraint(in_values("status", OBJECT_STATUSES), name="status"),
         sa.Index(None, "project_id"),
     )
 

@@ -16,7 +16,8 @@ from contextlib import AbstractContextManager
 from sqlalchemy.orm import Session
 
 from kingbird.core.exceptions import RegionError
-from kingbird.db import api as db_api
+from kingbird.network import policy_repository as net_policies_db
+from kingbird.network import repository as networks_db
 from kingbird.network import routes, secgroups
 from kingbird.regions.networking import RegionNetworking
 
@@ -32,7 +33,7 @@ class SecurityGroupRuleReconciler:
 
     def __call__(self, rule_id: str, keep_alive: Callable[[], None]) -> None:
         with self.db() as session:
-            rule = db_api.get_sg_rule(session, rule_id)
+            rule = net_policies_db.get_sg_rule(session, rule_id)
         if rule is None:
             return
         deleting = rule["status"] == "DELETING"
@@ -40,15 +41,15 @@ class SecurityGroupRuleReconciler:
             error = self._converge(rule, deleting, keep_alive)
         except RegionError as exc:
             with self.db() as session:
-                db_api.update_sg_rule(session, rule_id, status="DELETING" if deleting
+                net_policies_db.update_sg_rule(session, rule_id, status="DELETING" if deleting
                                       else "ERROR", error=exc.message)
             return
         with self.db() as session:
             if deleting and error is None:
-                db_api.delete_sg_rule(session, rule_id)
+                net_policies_db.delete_sg_rule(session, rule_id)
             elif not deleting:
-                db_api.update_sg_rule(session, rule_id, status="ERROR" if error else "ACTIVE",
-                                      error=error)
+                net_policies_db.update_sg_rule(session, rule_id,
+                                               status="ERROR" if error else "ACTIVE", error=error)
 
     def _converge(self, rule: dict, deleting: bool, keep_alive) -> str | None:
         region, group_id = rule["region"], rule["security_group_id"]
@@ -78,7 +79,7 @@ class SecurityGroupRuleReconciler:
                                      secgroups.rule_body(rule, prefix, rule["id"]))
         if not deleting:
             with self.db() as session:
-                db_api.update_sg_rule(session, rule["id"], expanded=sorted(wanted))
+                net_policies_db.update_sg_rule(session, rule["id"], expanded=sorted(wanted))
         return error
 
 
@@ -99,7 +100,7 @@ class GlobalRouterReconciler:
 
     def __call__(self, router_id: str, keep_alive: Callable[[], None]) -> None:
         with self.db() as session:
-            router = db_api.get_router(session, router_id)
+            router = net_policies_db.get_router(session, router_id)
             transit = self._transit(session, router) if router else {}
         if router is None:
             return
@@ -129,13 +130,13 @@ class GlobalRouterReconciler:
             self._save(router["id"], state)
         summary = "; ".join(f"{r}: {e}" for r, e in sorted(errors.items())) or None
         with self.db() as session:
-            db_api.update_router(session, router["id"], status="ERROR" if summary else "ACTIVE",
-                                 error=summary)
+            net_policies_db.update_router(session, router["id"],
+                                          status="ERROR" if summary else "ACTIVE", error=summary)
 
     def _transit(self, session, router: dict) -> dict[str, str]:
         if router["transit_network_id"] is None:
             return dict(router["transit_networks"])
-        network = db_api.get_global_network(session, router["transit_network_id"])
+        network = networks_db.get_global_network(session, router["transit_network_id"])
         if network is None:
             return {}
         return {r["region"]: r["neutron_network_id"] for r in network["regions"]
@@ -143,7 +144,7 @@ class GlobalRouterReconciler:
 
     def _save(self, router_id: str, state: dict) -> None:
         with self.db() as session:
-            db_api.update_router(session, router_id, state=state)
+            net_policies_db.update_router(session, router_id, state=state)
 
     def _ensure_site(self, router: dict, region: str, subnet_id: str, transit_net: str,
                      full_state: dict) -> routes.Site:
@@ -201,10 +202,10 @@ class GlobalRouterReconciler:
                 errors[region] = exc.message
         with self.db() as session:
             if errors:
-                db_api.update_router(session, router["id"], state=state, error="; ".join(
+                net_policies_db.update_router(session, router["id"], state=state, error="; ".join(
                     f"{r}: {e}" for r, e in sorted(errors.items())))
             else:
-                db_api.delete_router(session, router["id"])
+                net_policies_db.delete_router(session, router["id"])
 
     def _delete_site(self, router: dict, region: str, site: dict) -> None:
         neutron = self.neutron

@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from sqlalchemy.orm import Session
 
 from kingbird.core.exceptions import RegionError
-from kingbird.db import api as db_api
+from kingbird.network import repository as networks_db
 from kingbird.network.shadows import VIP_OWNER, Port
 from kingbird.network.vips import plan_reservations, reservation_name, wanted_pairs
 from kingbird.regions.networking import RegionNetworking
@@ -36,7 +36,7 @@ class VipReconciler:
         """Converge the VIPs in the regions of ``observed``; ports whose pairs change
         are replaced in ``observed`` by what Neutron answered."""
         with self.db() as session:
-            vips = db_api.network_vips(session, network["id"])
+            vips = networks_db.network_vips(session, network["id"])
         if not vips:
             return
         live = [v for v in vips if v["status"] != "DELETING"]
@@ -106,10 +106,10 @@ class VipReconciler:
             for vip in vips:
                 if vip["status"] == "DELETING":
                     if complete and vip["id"] not in leftovers:
-                        db_api.delete_vip(session, vip["id"])
+                        networks_db.delete_vip(session, vip["id"])
                     continue
                 problems = errors.get(vip["id"])
                 status = "ERROR" if problems else ("ACTIVE" if complete else "BUILD")
-                db_api.update_vip(session, vip["id"], status=status,
+                networks_db.update_vip(session, vip["id"], status=status,
                                   reservations=dict(reservations.get(vip["id"], {})),
                                   error="; ".join(problems) if problems else None)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kingbird.core.exceptions import KingbirdError
-from kingbird.db import api as db_api
+from kingbird.network import reconcile_leases as reconcile_db
 
 LOG = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class KeepAlive:
         if time.monotonic() - self._renewed < self.lease_seconds / 3:
             return
         with self.db() as session:
-            held = db_api.renew_object_lease(session, self.kind, self.object_id, self.owner,
+            held = reconcile_db.renew_object_lease(session, self.kind, self.object_id, self.owner,
                                              self.lease_seconds)
         if not held:
             raise LeaseLost(f"{self.kind} {self.object_id}")
@@ -83,7 +83,7 @@ class NetworkWorker:
         """Queue every due object; returns at once (reconciles run on the pool)."""
         for kind in self.reconcilers:
             with self.db() as session:
-                due = db_api.due_objects(session, kind)
+                due = reconcile_db.due_objects(session, kind)
             for object_id in due:
                 self._submit(kind, object_id)
 
@@ -98,7 +98,7 @@ class NetworkWorker:
         """Reconcile one object now, in this thread; False if another engine holds it."""
         started = dt.datetime.now(dt.UTC)
         with self.db() as session:
-            if not db_api.claim_object(session, kind, object_id, self.owner,
+            if not reconcile_db.claim_object(session, kind, object_id, self.owner,
                                        self.lease_seconds):
                 return False
         keep_alive = KeepAlive(self.db, kind, object_id, self.owner, self.lease_seconds)
@@ -110,7 +110,7 @@ class NetworkWorker:
         finally:
             next_due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.poll_interval)
             with self.db() as session:
-                db_api.release_object(session, kind, object_id, self.owner, started, next_due)
+                reconcile_db.release_object(session, kind, object_id, self.owner, started, next_due)
         return True
 
     def _run(self, kind: str, object_id: str) -> None:

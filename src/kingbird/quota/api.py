@@ -13,9 +13,10 @@ from kingbird.api.app_services import services
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions, check_tenant, describe_both
 from kingbird.core import exceptions
-from kingbird.db import api as db_api
 from kingbird.quota import limits as quota_limits
+from kingbird.quota import repository as quota_db
 from kingbird.quota import resolve as store
+from kingbird.quota import status_repository as status_db
 from kingbird.quota.keys import QUOTA_KEYS
 
 bp = Blueprint("quotas", __name__)
@@ -52,8 +53,8 @@ def update(project_id: str, tenant: str | None = None):
     authorise(f"{POLICY}:update", {"project_id": project_id})
     limits = validation.quota_limits(validation.json_body(), "quota_set")
     with services().db() as session:
-        db_api.set_project_limits(session, project_id, limits)
-        db_api.request_project_sync(session, project_id)
+        quota_db.set_project_limits(session, project_id, limits)
+        status_db.request_project_sync(session, project_id)
     services().wake_engine()
     return json_response({"quota_set": limits})
 
@@ -65,11 +66,11 @@ def delete(project_id: str, tenant: str | None = None):
     body = validation.json_body(required=False)
     keys = None if body is None else validation.quota_key_list(body, "quota_set")
     with services().db() as session:
-        removed = db_api.delete_project_limits(session, project_id, keys)
+        removed = quota_db.delete_project_limits(session, project_id, keys)
         if not removed:
             what = "any of " + ", ".join(keys) if keys else "any global limit"
             raise exceptions.NotFound(f"project {project_id} has no {what}")
-        db_api.request_project_sync(session, project_id)
+        status_db.request_project_sync(session, project_id)
     services().wake_engine()
     return json_response({"deleted": keys or "all"})
 
@@ -80,7 +81,7 @@ def detail(project_id: str, tenant: str | None = None):
     authorise(f"{POLICY}:detail", {"project_id": project_id})
     with services().db() as session:
         limits = _effective(session, project_id)
-        status = db_api.get_sync_status(session, project_id)
+        status = status_db.get_sync_status(session, project_id)
     regions = services().regions
     if regions is None:
         raise exceptions.ServiceUnavailable("no regions are configured")
@@ -102,7 +103,7 @@ def sync(project_id: str, tenant: str | None = None):
     validation.project_id(project_id)
     authorise(f"{POLICY}:sync", {"project_id": project_id})
     with services().db() as session:
-        db_api.request_project_sync(session, project_id)
+        status_db.request_project_sync(session, project_id)
     services().wake_engine()
     return json_response({"quota_sync": {"project_id": project_id, "status": "requested"}})
 

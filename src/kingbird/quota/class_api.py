@@ -10,8 +10,8 @@ from kingbird.api.app_services import services
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions, check_tenant, describe_both
 from kingbird.core import exceptions
-from kingbird.db import api as db_api
 from kingbird.quota import limits as quota_limits
+from kingbird.quota import repository as quota_db
 from kingbird.quota.keys import QUOTA_KEYS
 from kingbird.quota.limits import MAX_LIMIT
 
@@ -25,7 +25,7 @@ def show(class_name: str, tenant: str | None = None):
     validation.class_name(class_name)
     authorise(f"{POLICY}:show", {})
     with services().db() as session:
-        stored = db_api.get_class_limits(session, class_name)
+        stored = quota_db.get_class_limits(session, class_name)
     # Like Nova, a class shows every key: what it sets, else the configured default.
     limits = quota_limits.default_limits(stored, config.default_global_limits(services().conf))
     return json_response({"quota_class_set": {"class_name": class_name, **limits}})
@@ -37,7 +37,7 @@ def update(class_name: str, tenant: str | None = None):
     authorise(f"{POLICY}:update", {})
     limits = validation.quota_limits(validation.json_body(), "quota_class_set")
     with services().db() as session:
-        db_api.set_class_limits(session, class_name, limits)
+        quota_db.set_class_limits(session, class_name, limits)
     # Projects that follow the defaults pick the change up at their next periodic sync.
     return json_response({"quota_class_set": {"class_name": class_name, **limits}})
 
@@ -47,7 +47,7 @@ def delete(class_name: str, tenant: str | None = None):
     validation.class_name(class_name)
     authorise(f"{POLICY}:delete", {})
     with services().db() as session:
-        if not db_api.delete_class(session, class_name):
+        if not quota_db.delete_class(session, class_name):
             raise exceptions.NotFound(f"quota class {class_name!r} has no limits set")
     return json_response({"deleted": class_name})
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kingbird.db import sql as _sql
-from kingbird.db.models import RegionQuotaState
+from kingbird.quota.models import RegionQuotaState
 
 _state: sa.Table = RegionQuotaState.__table__  # type: ignore[assignment]
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kingbird.db import sql as _sql
-from kingbird.db.models import Quota, QuotaClass
+from kingbird.quota.models import Quota, QuotaClass
 
 _quotas: sa.Table = Quota.__table__  # type: ignore[assignment]
 _classes: sa.Table = QuotaClass.__table__  # type: ignore[assignment]

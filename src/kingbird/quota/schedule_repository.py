@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kingbird.db import sql as _sql
-from kingbird.db.models import ProjectSyncStatus
+from kingbird.quota.models import ProjectSyncStatus
 
 _status: sa.Table = ProjectSyncStatus.__table__  # type: ignore[assignment]
 

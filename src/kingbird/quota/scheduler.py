@@ -37,8 +37,9 @@ from sqlalchemy.orm import Session
 
 from kingbird.core import metrics
 from kingbird.core.exceptions import KingbirdError
-from kingbird.db import api as db_api
 from kingbird.engine.coordination import SCHEDULER, Coordinator, LocalCoordinator
+from kingbird.quota import repository as quota_db
+from kingbird.quota import schedule_repository as schedule_db
 from kingbird.quota.syncer import QuotaSyncer
 
 LOG = logging.getLogger(__name__)
@@ -140,27 +141,27 @@ class QuotaScheduler:
 
     def _schedule(self) -> None:
         with self.db() as session:
-            known = db_api.projects_with_limits(session)
+            known = quota_db.projects_with_limits(session)
         try:
             known += self.list_projects()
         except KingbirdError as exc:
             LOG.warning("cannot list projects from Keystone, scheduling only those with "
                         "limits: %s", exc.message)
         with self.db() as session:
-            db_api.schedule_projects(session, known)
+            schedule_db.schedule_projects(session, known)
 
-    def _claim(self, limit: int, due: _Due) -> list[db_api.ClaimedProject]:
+    def _claim(self, limit: int, due: _Due) -> list[schedule_db.ClaimedProject]:
         with self.db() as session:
-            return db_api.claim_due_projects(session, self.owner, self.lease_seconds,
+            return schedule_db.claim_due_projects(session, self.owner, self.lease_seconds,
                                              due.synced_before, limit,
                                              contended_before=due.contended_before)
 
     # -- syncing -----------------------------------------------------------------------
 
-    def _chain(self, claimed: db_api.ClaimedProject, due: _Due) -> None:
+    def _chain(self, claimed: schedule_db.ClaimedProject, due: _Due) -> None:
         """Sync ``claimed``, then the next due project, until none is left."""
         try:
-            current: db_api.ClaimedProject | None = claimed
+            current: schedule_db.ClaimedProject | None = claimed
             while current is not None and not self._stopping.is_set():
                 self._sync(current)
                 try:
@@ -173,7 +174,7 @@ class QuotaScheduler:
             with self._lock:
                 self._running -= 1
 
-    def _sync(self, claimed: db_api.ClaimedProject) -> None:
+    def _sync(self, claimed: schedule_db.ClaimedProject) -> None:
         project_id = claimed.project_id
         if claimed.reclaimed:
             metrics.LEASE_RECLAIMS.labels("project_sync").inc()

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kingbird.db import sql as _sql
-from kingbird.db.models import SYNC_OUTCOMES, ProjectSyncStatus
+from kingbird.quota.models import SYNC_OUTCOMES, ProjectSyncStatus
 
 _status: sa.Table = ProjectSyncStatus.__table__  # type: ignore[assignment]
 

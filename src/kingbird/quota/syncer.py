@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from oslo_config import cfg
 from sqlalchemy.orm import Session
 
-from kingbird.db import api as db_api
 from kingbird.quota import allocation, escrow
+from kingbird.quota import region_state_repository as region_state_db
 from kingbird.quota import resolve as store
+from kingbird.quota import status_repository as status_db
 from kingbird.quota.escrow_sync import EscrowSync, half_life
 from kingbird.quota.regional import LIMIT_NOT_BELOW_USAGE, RegionQuotas, by_region
 from kingbird.regions.fanout import FanOut
@@ -123,7 +124,7 @@ class QuotaSyncer:
                      started_at: dt.datetime | None) -> SyncOutcome:
         with self.db() as session:
             global_limits = store.project_limits(session, self.conf, project_id)
-            states = db_api.get_region_states(session, project_id)
+            states = region_state_db.get_region_states(session, project_id)
 
         def still_ours() -> bool:
             # Decreases are safe whoever writes them; increases only from the engine
@@ -131,7 +132,7 @@ class QuotaSyncer:
             if owner is None:
                 return True
             with self.db() as session:
-                return db_api.renew_project_lease(session, project_id, owner,
+                return status_db.renew_project_lease(session, project_id, owner,
                                                   self.conf.engine.lease_seconds)
 
         result = self.escrow.sync(project_id, global_limits, states, still_ours)
@@ -142,12 +143,12 @@ class QuotaSyncer:
 
     def record(self, outcome: SyncOutcome, owner: str | None = None,
                started_at: dt.datetime | None = None,
-               states: dict[str, db_api.RegionState] | None = None) -> None:
+               states: dict[str, region_state_db.RegionState] | None = None) -> None:
         """Record the outcome (and what escrow learnt of the regions) in one transaction."""
         with self.db() as session:
             if states:
-                db_api.save_region_states(session, outcome.project_id, states)
-            db_api.record_sync_result(session, outcome.project_id, outcome.outcome,
+                region_state_db.save_region_states(session, outcome.project_id, states)
+            status_db.record_sync_result(session, outcome.project_id, outcome.outcome,
                                       sorted(outcome.failed), outcome.reason,
                                       owner=owner, started_at=started_at,
                                       contended=bool(outcome.contended))

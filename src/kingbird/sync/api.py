@@ -19,8 +19,8 @@ from kingbird.api.app_services import services
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions, check_tenant, describe_both
 from kingbird.core import exceptions
-from kingbird.db import api as db_api
 from kingbird.regions.copying import Scope
+from kingbird.sync import repository as jobs_db
 from kingbird.sync import validation as sync_validation
 from kingbird.sync.validation import Located, SyncSpec
 
@@ -81,14 +81,14 @@ def create(tenant: str | None = None):
     located = _locate(specs, Scope(project_id=project, user_id=ctx.user_id))
     entries = sync_validation.plan_entries(specs, located)
     with services().db() as session:
-        job = db_api.create_job(session, project, ctx.user_id, entries,
+        job = jobs_db.create_job(session, project, ctx.user_id, entries,
                                 request_id=ctx.request_id or None)
     services().wake_engine()
     return json_response({"job_status": {"id": job["id"], "status": job["status"],
                                          "created_at": job["created_at"]}})
 
 
-def _job_summary(job: db_api.Job) -> dict:
+def _job_summary(job: jobs_db.Job) -> dict:
     return {"id": job["id"], "sync_status": job["status"], "created_at": job["created_at"],
             "updated_at": job["updated_at"]}
 
@@ -97,7 +97,7 @@ def _list(tenant: str | None, active_only: bool):
     project = _project(tenant)
     authorise(f"{POLICY}:list", {"project_id": project})
     with services().db() as session:
-        jobs = db_api.list_jobs(session, project, active_only=active_only)
+        jobs = jobs_db.list_jobs(session, project, active_only=active_only)
     return json_response({"job_set": [_job_summary(j) for j in jobs]})
 
 
@@ -109,7 +109,7 @@ def list_active_jobs(tenant: str | None = None):
     return _list(tenant, active_only=True)
 
 
-def _entry_view(entry: db_api.JobEntry) -> dict:
+def _entry_view(entry: jobs_db.JobEntry) -> dict:
     # The original service's keys, plus ``entry_id`` and ``error`` (why it failed).
     return {"id": entry["job_id"], "entry_id": entry["id"], "resource": entry["resource"],
             "resource_type": entry["resource_type"], "source_region": entry["source_region"],
@@ -123,10 +123,10 @@ def show(job_id: str, tenant: str | None = None):
     project = _project(tenant)
     authorise(f"{POLICY}:show", {"project_id": project})
     with services().db() as session:
-        job = db_api.get_job(session, project, job_id)
+        job = jobs_db.get_job(session, project, job_id)
         if job is None:
             raise exceptions.NotFound(f"job {job_id} not found")
-        entries = db_api.get_job_entries(session, job_id)
+        entries = jobs_db.get_job_entries(session, job_id)
     return json_response({"job_set": [_entry_view(e) for e in entries]})
 
 
@@ -134,7 +134,7 @@ def delete(job_id: str, tenant: str | None = None):
     project = _project(tenant)
     authorise(f"{POLICY}:delete", {"project_id": project})
     with services().db() as session:
-        if not db_api.delete_job(session, project, job_id):
+        if not jobs_db.delete_job(session, project, job_id):
             raise exceptions.NotFound(f"job {job_id} not found")
     return json_response({"job_status": {"id": job_id, "status": "deleted"}})
 

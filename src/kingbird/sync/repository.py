@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from kingbird.core import exceptions
 from kingbird.db import sql as _sql
-from kingbird.db.models import RESOURCE_TYPES, SyncJob, SyncJobEntry
+from kingbird.sync.models import RESOURCE_TYPES, SyncJob, SyncJobEntry
 
 _jobs: sa.Table = SyncJob.__table__  # type: ignore[assignment]
 _entries: sa.Table = SyncJobEntry.__table__  # type: ignore[assignment]

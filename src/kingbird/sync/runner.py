@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 
 from kingbird.core import metrics, requestlog
 from kingbird.core.exceptions import KingbirdError, RegionError
-from kingbird.db import api as db_api
 from kingbird.regions.copying import Copier, EntryFailed, LeaseLost, Scope, Task
+from kingbird.sync import repository as jobs_db
 
 LOG = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class EntryProgress:
     """``Progress`` of one running entry: its checkpoint in the database, and
     whether the entry is still ours."""
 
-    def __init__(self, runner: JobRunner, entry: db_api.JobEntry):
+    def __init__(self, runner: JobRunner, entry: jobs_db.JobEntry):
         self._runner = runner
         self.entry_id = entry["id"]
         self._checkpoint = entry.get("checkpoint")
@@ -56,7 +56,7 @@ class EntryProgress:
     def save(self, checkpoint: dict[str, Any]) -> None:
         self.check()
         with self._runner.db() as session:
-            kept = db_api.record_checkpoint(session, self.entry_id, self._runner.owner,
+            kept = jobs_db.record_checkpoint(session, self.entry_id, self._runner.owner,
                                             checkpoint)
         if not kept:
             self.lost.set()
@@ -115,7 +115,7 @@ class JobRunner:
             if free <= 0:
                 return
             with self.db() as session:
-                claimed = db_api.claim_entries(session, self.owner, self.lease_seconds, free)
+                claimed = jobs_db.claim_entries(session, self.owner, self.lease_seconds, free)
             for entry in claimed:
                 progress = EntryProgress(self, entry)
                 with self._lock:
@@ -134,7 +134,7 @@ class JobRunner:
 
     # -- one entry --------------------------------------------------------------------
 
-    def _run(self, entry: db_api.JobEntry, progress: EntryProgress) -> None:
+    def _run(self, entry: jobs_db.JobEntry, progress: EntryProgress) -> None:
         try:
             if entry["attempts"] > 1 and entry["error"] is None:
                 # Claimed again without a recorded retry: its engine stopped renewing.
@@ -142,7 +142,7 @@ class JobRunner:
             job = None
             try:
                 with self.db() as session:
-                    job = db_api.find_job(session, entry["job_id"])
+                    job = jobs_db.find_job(session, entry["job_id"])
             except SQLAlchemyError as exc:
                 LOG.warning("sync entry %s interrupted by the database: %s", entry["id"], exc)
                 metrics.SYNC_ENTRIES.labels(entry["resource_type"], "LOST").inc()
@@ -169,8 +169,8 @@ class JobRunner:
         except RuntimeError:
             pass  # the pool was shut down meanwhile
 
-    def _execute(self, entry: db_api.JobEntry, progress: EntryProgress,
-                 job: db_api.Job | None) -> tuple[str, str | None] | None:
+    def _execute(self, entry: jobs_db.JobEntry, progress: EntryProgress,
+                 job: jobs_db.Job | None) -> tuple[str, str | None] | None:
         """``(status, error)`` of the entry (status RETRY: put it back), or None if it
         is no longer ours."""
         try:
@@ -204,13 +204,13 @@ class JobRunner:
             LOG.exception("sync entry %s crashed", entry["id"])
             return "FAILURE", f"internal error: {type(exc).__name__}"
 
-    def _finish(self, entry: db_api.JobEntry, status: str, error: str | None) -> None:
+    def _finish(self, entry: jobs_db.JobEntry, status: str, error: str | None) -> None:
         if status == "RETRY":
             self._retry_later(entry, error or "transient failure")
             return
         try:
             with self.db() as session:
-                recorded = db_api.finish_entry(session, entry["id"], self.owner, status, error)
+                recorded = jobs_db.finish_entry(session, entry["id"], self.owner, status, error)
         except SQLAlchemyError as exc:
             LOG.warning("could not record the outcome of sync entry %s (it will run "
                         "again): %s", entry["id"], exc)
@@ -221,11 +221,11 @@ class JobRunner:
         else:
             LOG.info("sync entry %s was taken over before it finished here", entry["id"])
 
-    def _retry_later(self, entry: db_api.JobEntry, error: str) -> None:
+    def _retry_later(self, entry: jobs_db.JobEntry, error: str) -> None:
         delay = min(self.MAX_BACKOFF, self.retry_backoff * 2 ** (entry["attempts"] - 1))
         try:
             with self.db() as session:
-                kept = db_api.retry_entry(session, entry["id"], self.owner, error, delay)
+                kept = jobs_db.retry_entry(session, entry["id"], self.owner, error, delay)
         except SQLAlchemyError as exc:
             LOG.warning("could not put back sync entry %s (its lease will expire): %s",
                         entry["id"], exc)
@@ -249,7 +249,7 @@ class JobRunner:
             return
         try:
             with self.db() as session:
-                kept = set(db_api.renew_lease(session, list(running), self.owner,
+                kept = set(jobs_db.renew_lease(session, list(running), self.owner,
                                               self.lease_seconds))
         except SQLAlchemyError as exc:
             LOG.warning("could not renew the leases of sync entries: %s", exc)

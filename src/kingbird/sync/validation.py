@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kingbird.core import exceptions
-from kingbird.db.models import RESOURCE_TYPES
+from kingbird.sync.models import RESOURCE_TYPES
 
 MAX_ENTRIES = 500
 MAX_NAME = 255

@@ -7,7 +7,7 @@ builds the Alembic configuration in code: either a live connection in
 
 from alembic import context
 
-from kingbird.db.models import Base
+from kingbird.models import Base
 
 config = context.config
 target_metadata = Base.metadata
