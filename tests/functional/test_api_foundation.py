@@ -63,10 +63,11 @@ def test_openapi_document_describes_every_route_the_api_serves(kb):
     from kingbird import config
     from kingbird.api.app import ApiServices, create_flask_app
     from kingbird.api.openapi import flask_rule_to_openapi
+    from kingbird.runtime import API_FEATURES
 
     doc = kb.call("GET", "/openapi.json").json()
     assert doc["openapi"].startswith("3.")
-    app = create_flask_app(ApiServices(conf=config.load_config([]), db=None))
+    app = create_flask_app(ApiServices(conf=config.load_config([]), db=None), API_FEATURES)
     served = {(method, flask_rule_to_openapi(rule.rule))
               for rule in app.url_map.iter_rules() if rule.endpoint != "static"
               for method in rule.methods - {"HEAD", "OPTIONS"}}

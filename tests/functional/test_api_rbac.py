@@ -21,7 +21,7 @@ import uuid
 import pytest
 from api_security_support import kb, people  # noqa: F401 (fixtures)
 
-from kingbird.api import policies
+from kingbird import runtime
 
 pytestmark = pytest.mark.functional
 
@@ -41,7 +41,7 @@ BY_CHECK = {
 def _rule_checks() -> dict[tuple[str, str], str]:
     """(METHOD, v1.0 path) -> the check string of the first rule documenting it."""
     checks: dict[tuple[str, str], str] = {}
-    for rule in policies.list_rules():
+    for rule in runtime.list_policy_rules():
         for op in getattr(rule, "operations", []):
             checks.setdefault((op["method"].upper(), op["path"]), rule.check_str)
     return checks

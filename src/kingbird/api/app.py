@@ -1,40 +1,46 @@
-"""Builds the Kingbird API WSGI application.
+"""Builds the Kingbird API WSGI application from the features it is given.
 
-``create_app`` is the only place that knows the order of the WSGI layers and which
-resource modules exist; the console script, the demo and the tests all call it.
+``create_app`` is the only place that knows the order of the WSGI layers; which
+features exist (their routes, policy rules and metrics, as ``ApiFeature``) is
+decided by ``kingbird.runtime``, which the console script, the demo and the tests
+all go through.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from flask import Flask, g, request
+from flask import Blueprint, Flask, g, request
 from oslo_config import cfg
 from sqlalchemy.orm import Session
 
 from kingbird.api import errors, metrics, middleware, versions
 from kingbird.api.context import RequestContext
+from kingbird.api.metrics import DatabaseMetrics
 from kingbird.api.policy import Authoriser
-from kingbird.dr import api as dr
-from kingbird.identity import api as fernet_keys
-from kingbird.network import api as networks
-from kingbird.network import interconnect_api as network_interconnect
-from kingbird.quota import api as quotas
-from kingbird.quota import class_api as quota_classes
 from kingbird.regions.copying import Copier
 from kingbird.regions.directory import RegionDirectory
-from kingbird.sync import api as sync_jobs
-from kingbird.sync import build_copiers
 
 LOG = logging.getLogger(__name__)
 
 VERSION = "1.1"
 PUBLIC_PATHS = ("/", "/healthcheck", "/openapi.json", metrics.PATH)
-RESOURCE_BLUEPRINTS = (quotas.bp, quota_classes.bp, sync_jobs.bp, fernet_keys.bp, metrics.bp,
-                       networks.bp, network_interconnect.bp, dr.bp)
+
+
+@dataclass(frozen=True)
+class ApiFeature:
+    """What one feature adds to the API: its routes, the defaults of its policy
+    rules, and its metrics (collectors built per scrape from the ``ApiServices``,
+    and figures read from the database)."""
+
+    name: str
+    blueprints: tuple[Blueprint, ...]
+    policy_rules: Callable[[], list] = list
+    collectors: tuple[Callable[[ApiServices], object], ...] = ()
+    database_metrics: tuple[DatabaseMetrics, ...] = ()
 
 
 @dataclass
@@ -46,8 +52,8 @@ class ApiServices:
     ``wake_engine`` tells an in-process engine there is new work (a no-op when
     engines are separate processes: they poll the database);
     ``directory`` lists the regions and reaches them with the service's
-    credentials; ``copiers`` (built from it when not given) check that resources
-    to sync exist in their source region.
+    credentials; ``copiers`` check that resources to sync exist in their source
+    region.
     """
 
     conf: cfg.ConfigOpts
@@ -60,17 +66,19 @@ class ApiServices:
     copiers: Mapping[str, Copier] | None = None
 
 
-def create_flask_app(services: ApiServices) -> Flask:
+def create_flask_app(services: ApiServices, features: Sequence[ApiFeature] = ()) -> Flask:
     """The Flask application without the WSGI layers (no auth_token)."""
     app = Flask("kingbird")
     if services.authoriser is None:
-        services.authoriser = Authoriser(services.conf)
-    if services.copiers is None and services.directory is not None:
-        services.copiers = build_copiers(services.directory, services.conf.regions.retries)
+        services.authoriser = Authoriser(
+            services.conf, [rule for feature in features for rule in feature.policy_rules()])
     app.extensions["kingbird"] = services
+    app.extensions["kingbird.features"] = tuple(features)
     app.register_blueprint(versions.bp)
-    for blueprint in RESOURCE_BLUEPRINTS:
-        app.register_blueprint(blueprint)
+    app.register_blueprint(metrics.bp)
+    for feature in features:
+        for blueprint in feature.blueprints:
+            app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
 
     @app.before_request
@@ -80,9 +88,9 @@ def create_flask_app(services: ApiServices) -> Flask:
     return app
 
 
-def create_app(services: ApiServices):
+def create_app(services: ApiServices, features: Sequence[ApiFeature] = ()):
     """The full WSGI stack: request id, body limit, auth_token, then Flask."""
-    flask_app = create_flask_app(services)
+    flask_app = create_flask_app(services, features)
     protected = middleware.with_auth_token(flask_app.wsgi_app, services.conf)
     routed = middleware.PublicPaths(flask_app.wsgi_app, protected, PUBLIC_PATHS)
     limited = middleware.BodyLimit(routed, services.conf.api.max_request_body_size)

@@ -13,16 +13,13 @@ import sys
 import threading
 
 from kingbird import config
-from kingbird.api.app import ApiServices, create_app
 from kingbird.cmd import logs
 from kingbird.cmd.serve import ApiServer
 from kingbird.runtime import build_runtime
 
 
 def build_wsgi_app(conf):
-    runtime = build_runtime(conf)
-    return create_app(ApiServices(conf=conf, db=runtime.db, regions=runtime.quotas,
-                                  directory=runtime.directory))
+    return build_runtime(conf).build_api()
 
 
 def main(argv: list[str] | None = None) -> int:

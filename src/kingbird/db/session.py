@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from kingbird import config
+from kingbird.core import options
 
 SQLITE_BUSY_TIMEOUT_MS = 30000
 
@@ -81,7 +81,7 @@ def create_engine(url: str, *, pool_size: int = 5, connect_timeout: int = 10,
 
 def engine_from_config(conf: cfg.ConfigOpts) -> Engine:
     """The Engine of the database configured in ``conf`` (``[database]``)."""
-    return create_engine(config.database_url(conf), pool_size=conf.database.pool_size)
+    return create_engine(options.database_url(conf), pool_size=conf.database.pool_size)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -239,7 +239,6 @@ www_authenticate_uri = {self.keystone.auth_url}
     def start_kingbird(self, conf_path: Path) -> None:
         # Imported here: the API pulls in keystonemiddleware and the whole app.
         from kingbird import config
-        from kingbird.api.app import ApiServices, create_app
         from kingbird.cmd.serve import ApiServer
         from kingbird.db import migration
         from kingbird.runtime import build_runtime
@@ -252,9 +251,7 @@ www_authenticate_uri = {self.keystone.auth_url}
             self.engine = self.runtime.build_engine()
             self.engine.start()
             wake = self.engine.wake
-        app = create_app(ApiServices(conf=conf, db=self.runtime.db,
-                                     regions=self.runtime.quotas, wake_engine=wake,
-                                     directory=self.runtime.directory))
+        app = self.runtime.build_api(wake_engine=wake)
         self.api_server = ApiServer(app, conf.api.bind_host, conf.api.bind_port,
                                     conf.api.threads)
         self.api_server.start()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from kingbird import config
 from kingbird.api import validation
 from kingbird.api.app_services import services
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions, check_tenant, describe_both
 from kingbird.core import exceptions
 from kingbird.quota import limits as quota_limits
+from kingbird.quota import options as quota_options
 from kingbird.quota import repository as quota_db
 from kingbird.quota.keys import QUOTA_KEYS
 from kingbird.quota.limits import MAX_LIMIT
@@ -27,7 +27,8 @@ def show(class_name: str, tenant: str | None = None):
     with services().db() as session:
         stored = quota_db.get_class_limits(session, class_name)
     # Like Nova, a class shows every key: what it sets, else the configured default.
-    limits = quota_limits.default_limits(stored, config.default_global_limits(services().conf))
+    defaults = quota_options.default_global_limits(services().conf)
+    limits = quota_limits.default_limits(stored, defaults)
     return json_response({"quota_class_set": {"class_name": class_name, **limits}})
 
 

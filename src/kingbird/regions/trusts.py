@@ -17,8 +17,7 @@ from keystoneauth1 import loading as ks_loading
 from keystoneauth1 import session as ks_session
 from oslo_config import cfg
 
-from kingbird import config
-from kingbird.core import exceptions
+from kingbird.core import exceptions, options
 from kingbird.regions.directory import RegionDirectory
 from kingbird.regions.rest import RegionRest
 
@@ -88,7 +87,7 @@ ProjectAccess = Callable[[str], RegionRest]
 def project_access(conf: cfg.ConfigOpts) -> ProjectAccess:
     """A factory: trust id → ``RegionRest`` acting in the trust's project, in every
     region, with the service's credentials scoped to the trust."""
-    group = config.SERVICE_CREDENTIALS_GROUP
+    group = options.SERVICE_CREDENTIALS_GROUP
 
     def build(trust_id: str) -> RegionRest:
         auth = ks_loading.load_auth_from_conf_options(conf, group, trust_id=trust_id,

@@ -1,0 +1,150 @@
+"""The options of Kingbird's shared kernel: state directory, database, API,
+regions, engine, coordination, and the service's own credentials.
+
+Declared here, registered by ``kingbird.config`` on the ``ConfigOpts`` an entry
+point builds; feature options live in each feature's ``options`` module."""
+
+from __future__ import annotations
+
+import os
+
+from oslo_config import cfg
+
+DEFAULT_STATE_DIR = os.path.abspath(".kingbird")
+
+default_opts = [
+    cfg.StrOpt(
+        "state_dir",
+        default=DEFAULT_STATE_DIR,
+        # The real default depends on the working directory; the sample must not.
+        sample_default="<working directory>/.kingbird",
+        help="Directory for Kingbird's local state: the SQLite database of the embedded "
+        "mode and lock files.",
+    ),
+]
+
+
+database_opts = [
+    cfg.StrOpt(
+        "connection",
+        secret=True,
+        help="SQLAlchemy URL of the Kingbird database. Empty means a SQLite file "
+        "kingbird.sqlite in state_dir. Examples: postgresql+psycopg2://u@host/kingbird, "
+        "mysql+pymysql://u:p@host/kingbird.",
+    ),
+    cfg.IntOpt("pool_size", default=5, min=1, help="Connections kept per process."),
+]
+
+
+api_opts = [
+    cfg.HostAddressOpt("bind_host", default="0.0.0.0", help="Address the API listens on."),
+    cfg.PortOpt("bind_port", default=8118, help="Port the API listens on."),
+    cfg.IntOpt("threads", default=16, min=1, help="Worker threads of the embedded server."),
+    cfg.IntOpt(
+        "max_request_body_size",
+        default=114688,
+        min=1024,
+        help="Largest request body accepted, in bytes; larger bodies get 413.",
+    ),
+]
+
+
+regions_opts = [
+    cfg.StrOpt(
+        "interface",
+        default="public",
+        choices=["public", "internal", "admin"],
+        help="Catalog interface used to reach the regions' services.",
+    ),
+    cfg.IntOpt(
+        "concurrency",
+        default=16,
+        min=1,
+        help="Most calls to regional services in flight at once (fan-out bound).",
+    ),
+    cfg.FloatOpt(
+        "request_timeout",
+        default=10.0,
+        min=0.1,
+        help="Seconds one call to a regional service may take.",
+    ),
+    cfg.FloatOpt(
+        "detail_deadline",
+        default=5.0,
+        min=0.1,
+        help="Seconds the API waits for regions when it answers from live data "
+        "(quota detail); regions later than that are reported missing.",
+    ),
+    cfg.IntOpt(
+        "retries",
+        default=2,
+        min=0,
+        help="Retries of a transient failure (5xx, timeout, refused connection).",
+    ),
+]
+
+
+engine_opts = [
+    cfg.StrOpt("engine_id", help="Name of this engine in leases; default host:pid."),
+    cfg.IntOpt("job_workers", default=8, min=1, help="Job entries executed at once."),
+    cfg.FloatOpt(
+        "poll_interval", default=1.0, min=0.05, help="Seconds between looks for new work."
+    ),
+    cfg.IntOpt(
+        "lease_seconds",
+        default=30,
+        min=2,
+        help="How long a claim on a job lasts without renewal; another engine takes "
+        "over the work of an engine silent for longer.",
+    ),
+    cfg.IntOpt(
+        "entry_retries",
+        default=3,
+        min=0,
+        help="Times a sync job entry that failed for a transient reason (a region down, "
+        "timing out or answering 5xx) is tried again, after entry_retry_backoff seconds, "
+        "doubled at each retry (at most 60), before it is recorded as failed.",
+    ),
+    cfg.FloatOpt(
+        "entry_retry_backoff",
+        default=1.0,
+        min=0.0,
+        help="Seconds before the first retry of a sync job entry (see entry_retries).",
+    ),
+    cfg.HostAddressOpt(
+        "metrics_host",
+        default="127.0.0.1",
+        help="Address of the engine's Prometheus endpoint (see metrics_port).",
+    ),
+    cfg.PortOpt(
+        "metrics_port",
+        default=0,
+        help="Port where a separate kingbird-engine process serves its own Prometheus "
+        "metrics (region calls, syncs and jobs it ran); 0 serves none. The API's /metrics "
+        "has the cluster-wide figures read from the database.",
+    ),
+]
+
+
+coordination_opts = [
+    cfg.StrOpt(
+        "backend_url",
+        secret=True,
+        help="tooz URL of the coordination backend of several engines: one quota "
+        "scheduler at a time, one engine per project sync. Examples: "
+        "postgresql://kingbird@db-host:5432/kingbird, redis://redis-host:6379. Empty: "
+        "in-process coordination, right for one engine (the embedded mode); several "
+        "engines then still never run one job entry or project sync twice at once "
+        "(database leases) but each one schedules the periodic sync.",
+    ),
+]
+
+
+SERVICE_CREDENTIALS_GROUP = "service_credentials"
+
+
+def database_url(conf: cfg.ConfigOpts) -> str:
+    """The database URL in force: the configured one, or the embedded SQLite file."""
+    if conf.database.connection:
+        return conf.database.connection
+    return "sqlite:///" + os.path.join(conf.state_dir, "kingbird.sqlite")
