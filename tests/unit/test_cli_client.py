@@ -13,9 +13,9 @@ from kingbird.client import (
     ProjectUnknown,
     QuotaSet,
     SyncJob,
+    exceptions,
 )
 from kingbird.client.http import api_root, error_from_keystoneauth, error_from_response
-from kingbird.core import exceptions
 from kingbird.quota.keys import QUOTA_KEYS
 
 OTHER = "22222222222222222222222222222222"

@@ -6,9 +6,8 @@ import argparse
 
 from cliff import command, lister, show
 
-from kingbird.client import Client
-from kingbird.core import exceptions
-from kingbird.quota.keys import QUOTA_KEYS
+from kingbird.client import Client, exceptions
+from kingbird.client.vocabulary import QUOTA_KEYS
 
 # The user guide's description of each key, for --help.
 QUOTA_HELP = {

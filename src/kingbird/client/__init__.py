@@ -10,7 +10,7 @@
     kb.quotas.update(project_id, {"cores": 40})
     print(kb.quotas.detail().remaining["cores"])
 
-Errors raise the classes of ``kingbird.core.exceptions`` (``NotFound``, ``Forbidden``...),
+Errors raise the classes of ``kingbird.client.exceptions`` (``NotFound``, ``Forbidden``...),
 with ``http_status`` set to the status received; see ``kingbird.client.http``.
 """
 
@@ -19,13 +19,13 @@ from __future__ import annotations
 from keystoneauth1 import session as ks_session
 
 from kingbird.client.dr import DrManager
-from kingbird.client.http import (
+from kingbird.client.exceptions import (
     AuthenticationFailed,
     ConnectionFailed,
     EndpointNotFound,
-    HttpClient,
     ProjectUnknown,
 )
+from kingbird.client.http import HttpClient
 from kingbird.client.networks import (
     GlobalNetworkManager,
     GlobalRouterManager,
@@ -33,7 +33,8 @@ from kingbird.client.networks import (
 )
 from kingbird.client.quota_classes import QuotaClassManager, QuotaClassSet
 from kingbird.client.quotas import QuotaDetail, QuotaManager, QuotaSet, RegionQuota
-from kingbird.client.sync_jobs import RESOURCE_TYPES, SyncEntry, SyncJob, SyncJobManager
+from kingbird.client.sync_jobs import SyncEntry, SyncJob, SyncJobManager
+from kingbird.client.vocabulary import SYNC_RESOURCE_TYPES as RESOURCE_TYPES
 
 
 class Client:

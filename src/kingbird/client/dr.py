@@ -9,9 +9,6 @@ from urllib.parse import quote
 
 from kingbird.client.http import HttpClient
 
-METHODS = ("snapshot-backup", "replication")
-FINISHED = ("SUCCESS", "FAILURE")
-
 
 @dataclass(frozen=True)
 class ProtectionPlan:
@@ -128,10 +125,10 @@ class DrManager:
                     description: str | None = None) -> ProtectionPlan:
         """Protect servers (ids, in boot order) of the caller's project.
 
-        :raises kingbird.core.exceptions.BadRequest: a field, a region, or a server that
+        :raises kingbird.client.exceptions.BadRequest: a field, a region, or a server that
             cannot be protected (named in the message).
-        :raises kingbird.core.exceptions.NotFound: a server is not in the source region.
-        :raises kingbird.core.exceptions.Conflict: a server is protected by another plan.
+        :raises kingbird.client.exceptions.NotFound: a server is not in the source region.
+        :raises kingbird.client.exceptions.Conflict: a server is protected by another plan.
         """
         plan: dict[str, Any] = {"name": name, "servers": list(servers),
                                 "source_region": source_region,
@@ -158,7 +155,7 @@ class DrManager:
     def delete_plan(self, plan_id: str) -> None:
         """Delete a plan with its restore points (their backups are deleted).
 
-        :raises kingbird.core.exceptions.Conflict: a failover or failback is running.
+        :raises kingbird.client.exceptions.Conflict: a failover or failback is running.
         """
         self._http.delete(f"/os-dr/plans/{_q(plan_id)}")
 
@@ -195,7 +192,7 @@ class DrManager:
 
         :param restore_point: the restore point to restore; the newest when None.
         :param dry_run: only list the steps.
-        :raises kingbird.core.exceptions.Conflict: the plan is not ACTIVE, or has no
+        :raises kingbird.client.exceptions.Conflict: the plan is not ACTIVE, or has no
             available restore point.
         """
         body: dict[str, Any] = {"dry_run": dry_run}

@@ -1,10 +1,9 @@
 """HTTP plumbing of the client: where the API lives and how its errors become exceptions.
 
 This is the one place that turns an HTTP answer (or the lack of one) into an
-exception. API errors raise the classes of ``kingbird.core.exceptions`` -- the hierarchy
-the server maps to HTTP -- so a caller catches ``kingbird.core.exceptions.NotFound``
-whichever side of the wire it sits on. Each raised exception carries
-``http_status``: the status actually received, or ``None`` when there was no answer.
+exception: the classes of ``kingbird.client.exceptions``, the client's copy of the
+hierarchy the server maps to HTTP. Each raised exception carries ``http_status``: the
+status actually received, or ``None`` when there was no answer.
 """
 
 from __future__ import annotations
@@ -16,33 +15,18 @@ from typing import Any
 from keystoneauth1 import exceptions as ksa_exc
 from keystoneauth1 import session as ks_session
 
-from kingbird.core import exceptions
+from kingbird.client import exceptions
+from kingbird.client.exceptions import (
+    AuthenticationFailed,
+    ConnectionFailed,
+    EndpointNotFound,
+    ProjectUnknown,
+)
 
 SERVICE_TYPE = "synchronization"
 
 _BY_STATUS: dict[int, type[exceptions.KingbirdError]] = {
-    cls.code: cls for cls in (
-        exceptions.BadRequest, exceptions.Unauthorized, exceptions.Forbidden,
-        exceptions.NotFound, exceptions.NotAcceptable, exceptions.Conflict,
-        exceptions.PayloadTooLarge, exceptions.UnsupportedMediaType,
-        exceptions.ServiceUnavailable)
-}
-
-
-class ConnectionFailed(exceptions.ServiceUnavailable):
-    """Kingbird, or the Keystone in front of it, could not be reached at all."""
-
-
-class EndpointNotFound(exceptions.NotFound):
-    """The service catalog has no Kingbird endpoint for the region and interface."""
-
-
-class AuthenticationFailed(exceptions.Unauthorized):
-    """Keystone refused the credentials, or they are incomplete."""
-
-
-class ProjectUnknown(exceptions.BadRequest):
-    """The caller's project is needed but the credentials do not tell it."""
+    cls.code: cls for cls in exceptions.STATUS_CLASSES}
 
 
 def _error(cls: type[exceptions.KingbirdError], message: str,
@@ -68,7 +52,7 @@ def error_from_response(status: int, body: Any, reason: str = "") -> exceptions.
     :param status: the HTTP status code (>= 400).
     :param body: the decoded JSON body, or the raw text when it is not JSON.
     :param reason: the HTTP reason phrase, used when the body says nothing.
-    :returns: an instance of the ``kingbird.core.exceptions`` class for ``status``, its
+    :returns: an instance of the ``kingbird.client.exceptions`` class for ``status``, its
         message the API's own.
     """
     title, message = reason, ""
@@ -192,7 +176,7 @@ class HttpClient:
         :param path: the path below the API root, starting with ``/``.
         :param body: a JSON-serialisable body, or ``None`` for none.
         :returns: the decoded body, or ``None`` when it is empty.
-        :raises kingbird.core.exceptions.KingbirdError: a subclass for the HTTP status,
+        :raises kingbird.client.exceptions.KingbirdError: a subclass for the HTTP status,
             ``ConnectionFailed``, ``EndpointNotFound`` or ``AuthenticationFailed``.
         """
         kwargs: dict[str, Any] = {"raise_exc": False,

@@ -105,7 +105,7 @@ class GlobalNetworkManager:
 
         :param gateway_regions: the regions whose subnet gets a gateway.
         :param reserved_addresses: addresses kept out of every pool, for VIPs.
-        :raises kingbird.core.exceptions.BadRequest: a bad CIDR, region or layout.
+        :raises kingbird.client.exceptions.BadRequest: a bad CIDR, region or layout.
         """
         body: dict[str, Any] = {"name": name, "cidr": cidr, "regions": list(regions),
                                 "gateway_regions": list(gateway_regions)}
@@ -119,14 +119,14 @@ class GlobalNetworkManager:
         return [_pick(GlobalNetwork, n) for n in answer["global_networks"]]
 
     def get(self, network_id: str) -> GlobalNetwork:
-        """:raises kingbird.core.exceptions.NotFound: no such network in the project."""
+        """:raises kingbird.client.exceptions.NotFound: no such network in the project."""
         return _pick(GlobalNetwork,
                      self._http.get(f"/os-global-networks/{network_id}")["global_network"])
 
     def delete(self, network_id: str) -> GlobalNetwork:
         """Start deleting a network and its regional parts.
 
-        :raises kingbird.core.exceptions.Conflict: ports remain on it.
+        :raises kingbird.client.exceptions.Conflict: ports remain on it.
         """
         answer = self._http.delete(f"/os-global-networks/{network_id}")
         return _pick(GlobalNetwork, answer["global_network"])

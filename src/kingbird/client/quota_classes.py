@@ -33,7 +33,7 @@ class QuotaClassManager:
         """The limits of a quota class.
 
         :param class_name: the class, e.g. ``default``.
-        :raises kingbird.core.exceptions.KingbirdError: as ``HttpClient.request``.
+        :raises kingbird.client.exceptions.KingbirdError: as ``HttpClient.request``.
         """
         return _class_set(self._http.get(f"/os-quota-class-sets/{class_name}"))
 
@@ -43,8 +43,8 @@ class QuotaClassManager:
         :param class_name: the class.
         :param limits: quota key -> new limit (-1 for unlimited).
         :returns: the limits that were set (only those keys).
-        :raises kingbird.core.exceptions.BadRequest: an unknown key or a bad value.
-        :raises kingbird.core.exceptions.Forbidden: the caller is not an administrator.
+        :raises kingbird.client.exceptions.BadRequest: an unknown key or a bad value.
+        :raises kingbird.client.exceptions.Forbidden: the caller is not an administrator.
         """
         return _class_set(self._http.put(f"/os-quota-class-sets/{class_name}",
                                          {"quota_class_set": dict(limits)}))
@@ -53,6 +53,6 @@ class QuotaClassManager:
         """Delete a quota class; its projects fall back to the configured defaults.
 
         :param class_name: the class.
-        :raises kingbird.core.exceptions.NotFound: the class sets no limits.
+        :raises kingbird.client.exceptions.NotFound: the class sets no limits.
         """
         self._http.delete(f"/os-quota-class-sets/{class_name}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kingbird.client.http import HttpClient
-from kingbird.quota.keys import QUOTA_KEYS
+from kingbird.client.vocabulary import QUOTA_KEYS
 
 
 def ordered_limits(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -71,7 +71,7 @@ class QuotaManager:
         """The limits of a project that sets none of its own.
 
         :returns: a ``QuotaSet`` with ``project_id`` ``None``.
-        :raises kingbird.core.exceptions.KingbirdError: as ``HttpClient.request``.
+        :raises kingbird.client.exceptions.KingbirdError: as ``HttpClient.request``.
         """
         body = self._http.get("/os-quota-sets/defaults")
         return QuotaSet(None, ordered_limits(body["quota_set"]))
@@ -80,7 +80,7 @@ class QuotaManager:
         """A project's effective global limits (its own, else its class's, else default).
 
         :param project_id: the project; the caller's when ``None``.
-        :raises kingbird.core.exceptions.KingbirdError: as ``HttpClient.request``.
+        :raises kingbird.client.exceptions.KingbirdError: as ``HttpClient.request``.
         """
         project = self._project(project_id)
         body = self._http.get(f"/os-quota-sets/{project}")
@@ -92,8 +92,8 @@ class QuotaManager:
         :param project_id: the project.
         :param limits: quota key -> new limit (-1 for unlimited).
         :returns: the limits that were set (only those keys).
-        :raises kingbird.core.exceptions.BadRequest: an unknown key or a bad value.
-        :raises kingbird.core.exceptions.Forbidden: the caller may not set limits.
+        :raises kingbird.client.exceptions.BadRequest: an unknown key or a bad value.
+        :raises kingbird.client.exceptions.Forbidden: the caller may not set limits.
         """
         body = self._http.put(f"/os-quota-sets/{project_id}", {"quota_set": dict(limits)})
         return QuotaSet(project_id, ordered_limits(body["quota_set"]))
@@ -103,7 +103,7 @@ class QuotaManager:
 
         :param project_id: the project.
         :param keys: the quota keys to drop; every key when ``None`` or empty.
-        :raises kingbird.core.exceptions.NotFound: the project set none of those limits.
+        :raises kingbird.client.exceptions.NotFound: the project set none of those limits.
         """
         keys = list(keys or ())
         self._http.delete(f"/os-quota-sets/{project_id}",
@@ -113,7 +113,7 @@ class QuotaManager:
         """Limits, usage summed over the regions, and what remains, per key.
 
         :param project_id: the project; the caller's when ``None``.
-        :raises kingbird.core.exceptions.ServiceUnavailable: no region answered.
+        :raises kingbird.client.exceptions.ServiceUnavailable: no region answered.
         """
         project = self._project(project_id)
         body = self._http.get(f"/os-quota-sets/{project}/detail")["quota_set"]
@@ -131,6 +131,6 @@ class QuotaManager:
         """Ask for the project's quotas to be synced to every region now.
 
         :param project_id: the project.
-        :raises kingbird.core.exceptions.KingbirdError: as ``HttpClient.request``.
+        :raises kingbird.client.exceptions.KingbirdError: as ``HttpClient.request``.
         """
         self._http.put(f"/os-quota-sets/{project_id}/sync")

@@ -8,8 +8,6 @@ from typing import Any
 
 from kingbird.client.http import HttpClient
 
-RESOURCE_TYPES = ("keypair", "flavor", "image", "security_group")
-
 
 @dataclass(frozen=True)
 class SyncJob:
@@ -61,14 +59,14 @@ class SyncJobManager:
                targets: Sequence[str], force: bool = False) -> SyncJob:
         """Start copying resources of one type from a region to others.
 
-        :param resource_type: one of ``RESOURCE_TYPES``.
+        :param resource_type: one of ``kingbird.client.vocabulary.SYNC_RESOURCE_TYPES``.
         :param resources: names or ids in the source region.
         :param source: the source region.
         :param targets: the target regions.
         :param force: replace a resource that already exists in a target.
         :returns: the new job, ``IN_PROGRESS``.
-        :raises kingbird.core.exceptions.BadRequest: a missing field or an unknown region.
-        :raises kingbird.core.exceptions.NotFound: a resource is not in the source region.
+        :raises kingbird.client.exceptions.BadRequest: a missing field or an unknown region.
+        :raises kingbird.client.exceptions.NotFound: a resource is not in the source region.
         """
         return self._create({"resources": list(resources), "resource_type": resource_type,
                              "source": source, "target": list(targets), "force": force})
@@ -79,7 +77,7 @@ class SyncJobManager:
         :param entries: mappings with ``resource_type``, ``resources``, ``source``,
             ``target`` and optionally ``force`` (the template's ``Sync`` list).
         :returns: the new job.
-        :raises kingbird.core.exceptions.BadRequest: an entry the server refuses.
+        :raises kingbird.client.exceptions.BadRequest: an entry the server refuses.
         """
         return self._create({"Sync": [dict(entry) for entry in entries]})
 
@@ -99,7 +97,7 @@ class SyncJobManager:
         """A job's entries: one per (resource, target region).
 
         :param job_id: the job.
-        :raises kingbird.core.exceptions.NotFound: no such job in the caller's project.
+        :raises kingbird.client.exceptions.NotFound: no such job in the caller's project.
         """
         body = self._http.get(f"/os-sync/{job_id}")
         return [_entry(item) for item in body["job_set"]]
@@ -108,7 +106,7 @@ class SyncJobManager:
         """Forget a finished job.
 
         :param job_id: the job.
-        :raises kingbird.core.exceptions.NotAcceptable: the job is still in progress.
-        :raises kingbird.core.exceptions.NotFound: no such job in the caller's project.
+        :raises kingbird.client.exceptions.NotAcceptable: the job is still in progress.
+        :raises kingbird.client.exceptions.NotFound: no such job in the caller's project.
         """
         self._http.delete(f"/os-sync/{job_id}")

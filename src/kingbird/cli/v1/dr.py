@@ -11,8 +11,9 @@ import time
 
 from kingbird.cli import common
 from kingbird.cli.common import CommandError
-from kingbird.client.dr import FINISHED, METHODS, DryRun
-from kingbird.core import exceptions
+from kingbird.client import exceptions
+from kingbird.client.dr import DryRun
+from kingbird.client.vocabulary import DR_METHODS, DR_OPERATION_FINISHED
 
 LOG = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class CreateProtectionPlan(common.ShowOne):
                             help="Where the servers run")
         parser.add_argument("--recovery-region", required=True, metavar="<region>",
                             help="Where they are restored after a disaster")
-        parser.add_argument("--method", choices=METHODS, default="snapshot-backup",
+        parser.add_argument("--method", choices=DR_METHODS, default="snapshot-backup",
                             help="snapshot-backup: Nova snapshots and incremental Cinder "
                                  "backups (Option 2); replication: replicated volumes, "
                                  "promoted at failover (Option 3)")
@@ -230,7 +231,7 @@ class _Recover(_OnPlan, common.Lister):
         LOG.info("%s %s started", self.action, answer.id)
         if parsed_args.wait:
             deadline = time.monotonic() + parsed_args.timeout
-            while answer.status not in FINISHED:
+            while answer.status not in DR_OPERATION_FINISHED:
                 if time.monotonic() > deadline:
                     raise CommandError(f"{self.action} {answer.id} still {answer.status} after "
                                        f"{parsed_args.timeout:.0f} s")

@@ -7,7 +7,7 @@ import logging
 
 from kingbird.cli import common
 from kingbird.cli.common import CommandError
-from kingbird.core import exceptions
+from kingbird.client import exceptions
 
 LOG = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kingbird.cli import common
-from kingbird.quota.keys import QUOTA_KEYS
+from kingbird.client.vocabulary import QUOTA_KEYS
 
 
 def _quota_key(value: str) -> str:

@@ -11,8 +11,8 @@ import yaml
 
 from kingbird.cli import common
 from kingbird.cli.common import CommandError
-from kingbird.client.sync_jobs import RESOURCE_TYPES
-from kingbird.core import exceptions
+from kingbird.client import exceptions
+from kingbird.client.vocabulary import SYNC_RESOURCE_TYPES
 
 LOG = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class CreateSyncJob(common.ShowOne):
         parser = super().get_parser(prog_name)
         parser.add_argument("--resource_type", "--resource-type", required=True,
                             metavar="<type>",
-                            help=f"Type of the resources: {', '.join(RESOURCE_TYPES)}")
+                            help=f"Type of the resources: {', '.join(SYNC_RESOURCE_TYPES)}")
         parser.add_argument("--resources", action="append", required=True,
                             metavar="<name-or-id>",
                             help="A resource to copy (repeat for more)")
