@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from kingbird.cmd import logs
+from kingbird.demo import regionsim_launcher
 from kingbird.demo.stack import Stack, StackSettings
 
 
@@ -51,7 +52,7 @@ Kingbird demo is ready ({len(summary['regions'])} regions: {', '.join(summary['r
   Keystone      {summary['keystone_url']}
   Kingbird API  {summary['kingbird_url']}
   regionsim     control API {summary['regionsim_control_url']}
-  logs          {sd}/kingbird.log, {sd}/regionsim.log, {sd}/keystone/
+  logs          {sd}/kingbird.log, {sd}/{regionsim_launcher.LOG_FILE}, {sd}/keystone/
 
 Try, in another terminal:
 

@@ -30,8 +30,8 @@ import requests
 
 from kingbird.demo.keystone import KeystoneNode
 from kingbird.demo.pgcluster import PgCluster
+from kingbird.demo.regionsim_launcher import free_port
 from kingbird.demo.stack import Stack, StackSettings
-from regionsim.topology import free_port
 
 DATABASE = "kingbird"
 

@@ -15,13 +15,11 @@ import os
 import secrets
 import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kingbird.demo import regionsim_launcher
 from kingbird.demo.keystone import KeystoneNode
-from regionsim.topology import free_port, region_names
 
 KINGBIRD_SERVICE_TYPE = "synchronization"
 DEMO_PROJECT = "demo"
@@ -65,7 +63,7 @@ class StackState:
         if wanted:
             self.ports[name] = wanted
         elif name not in self.ports or not _is_free(self.ports[name]):
-            self.ports[name] = free_port()
+            self.ports[name] = regionsim_launcher.free_port()
         return self.ports[name]
 
     def password(self, name: str) -> str:
@@ -118,7 +116,7 @@ class Stack:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.state_file = self.state_dir / "stack.json"
         self.state = StackState.load(self.state_file)
-        self.region_names = region_names(settings.regions)
+        self.region_names = regionsim_launcher.region_names(settings.regions)
         self.keystone: KeystoneNode | None = None
         self.regionsim: subprocess.Popen | None = None
         self.sim_endpoints: dict = {}
@@ -149,24 +147,11 @@ class Stack:
         return f"{region}={self.state.port('region-' + region)}"
 
     def start_regionsim(self) -> None:
-        ready = self.state_dir / "regionsim.json"
-        ready.unlink(missing_ok=True)
-        args = [sys.executable, "-m", "regionsim.cmd", "--keystone-url", self.keystone.auth_url,
-                "--auth-username", "regionsim", "--auth-project", SERVICE_PROJECT,
-                "--control-port", str(self.state.port("regionsim-control")),
-                "--ready-file", str(ready)]
-        for region in self.region_names:
-            args += ["--region", self.regionsim_region(region)]
-        env = dict(os.environ, REGIONSIM_AUTH_PASSWORD=self.state.password("regionsim"))
-        log = open(self.state_dir / "regionsim.log", "ab")  # noqa: SIM115 (kept by the child)
-        self.regionsim = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while not ready.exists():
-            if self.regionsim.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("regionsim did not start; see "
-                                   f"{self.state_dir / 'regionsim.log'}")
-            time.sleep(0.05)
-        self.sim_endpoints = json.loads(ready.read_text())
+        self.regionsim, self.sim_endpoints = regionsim_launcher.launch(
+            self.state_dir, keystone_url=self.keystone.auth_url, username="regionsim",
+            project=SERVICE_PROJECT, password=self.state.password("regionsim"),
+            control_port=self.state.port("regionsim-control"),
+            regions=[self.regionsim_region(region) for region in self.region_names])
 
     def register_endpoints(self) -> None:
         prov = self.keystone.provisioner()
@@ -276,12 +261,7 @@ www_authenticate_uri = {self.keystone.auth_url}
             self.engine.stop()
         if self.runtime is not None:
             self.runtime.close()
-        if self.regionsim is not None and self.regionsim.poll() is None:
-            self.regionsim.terminate()
-            try:
-                self.regionsim.wait(10)
-            except subprocess.TimeoutExpired:
-                self.regionsim.kill()
+        regionsim_launcher.stop(self.regionsim)
         if self.keystone is not None:
             self.keystone.stop()
 
