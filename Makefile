@@ -28,8 +28,10 @@ unit: $(STAMP)
 functional: $(STAMP)
 	$(BIN)/pytest -q tests/functional
 
+# lint-imports checks the import contracts of pyproject.toml ([tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check
+	$(BIN)/lint-imports --no-logo --cache-dir .cache/import-linter
 
 genconfig: $(STAMP)
 	$(BIN)/oslo-config-generator --config-file etc/kingbird/kingbird-config-generator.conf

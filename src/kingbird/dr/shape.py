@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kingbird.regions.flavors import create_body, flavor_core
 from kingbird.regions.security_groups import RULE_FIELDS
-from kingbird.sync.flavor import create_body, flavor_core
 
 ROOT_DEVICE = "/dev/vda"
 # Metadata Kingbird sets on what it creates, to find it again after a crash.

@@ -19,6 +19,38 @@ def _path(flavor_id: str, tail: str = "") -> str:
     return f"/flavors/{quote(flavor_id, safe='')}{tail}"
 
 
+def flavor_core(flavor: dict) -> dict:
+    """What defines a flavor apart from its id, extra specs and access (pure).
+
+    Normalises the wire's variations: ``swap`` is ``""`` for none before
+    microversion 2.75, ``rxtx_factor`` may be absent.
+    """
+    return {
+        "name": flavor["name"],
+        "ram": int(flavor["ram"]),
+        "vcpus": int(flavor["vcpus"]),
+        "disk": int(flavor["disk"]),
+        "ephemeral": int(flavor.get("OS-FLV-EXT-DATA:ephemeral") or 0),
+        "swap": int(flavor.get("swap") or 0),
+        "rxtx_factor": float(flavor.get("rxtx_factor") or 1.0),
+        "is_public": bool(flavor.get("os-flavor-access:is_public", True)),
+        "description": flavor.get("description"),
+    }
+
+
+def create_body(core: dict, flavor_id: str) -> dict:
+    """The ``POST /flavors`` body of a flavor with this core and id (pure)."""
+    body = {
+        "id": flavor_id, "name": core["name"], "ram": core["ram"], "vcpus": core["vcpus"],
+        "disk": core["disk"], "OS-FLV-EXT-DATA:ephemeral": core["ephemeral"],
+        "swap": core["swap"], "rxtx_factor": core["rxtx_factor"],
+        "os-flavor-access:is_public": core["is_public"],
+    }
+    if core["description"] is not None:
+        body["description"] = core["description"]
+    return body
+
+
 class Flavors:
     def __init__(self, rest: RegionRest):
         self.rest = rest
