@@ -4,16 +4,12 @@ and the due / lease / request bookkeeping of reconciled objects."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from functools import partial
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from kingbird.core import exceptions
-from kingbird.db import migration
-from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.network import reconcile_leases as reconcile_db
 from kingbird.network import repository as networks_db
 from kingbird.network.repository import networks_table
@@ -24,27 +20,6 @@ PARTS = {"RegionOne": {"gateway_ip": "198.51.100.1",
          "RegionTwo": {"gateway_ip": None,
                        "allocation_pools": [{"start": "198.51.100.101",
                                              "end": "198.51.100.200"}]}}
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("globalnets") / "kingbird.sqlite"
-    migration.upgrade(f"sqlite:///{path}")
-    return str(path)
-
-
-@pytest.fixture
-def factory(tmp_path, migrated):
-    path = tmp_path / "kingbird.sqlite"
-    shutil.copy(migrated, path)
-    engine = create_engine(f"sqlite:///{path}")
-    yield make_sessionmaker(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def tx(factory):
-    return partial(transaction, factory)
 
 
 def create(session, project="p1"):

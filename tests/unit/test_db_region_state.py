@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
-from kingbird.db import migration
-from kingbird.db.session import create_engine, make_sessionmaker, transaction
+from kingbird.db.session import transaction
 from kingbird.quota import region_state_repository as region_state_db
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def factory(tmp_path):
-    url = f"sqlite:///{tmp_path}/kingbird.sqlite"
-    migration.upgrade(url)
-    engine = create_engine(url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def state(usage: int, limit: int, rate: float, at: dt.datetime = T0) -> region_state_db.RegionState:

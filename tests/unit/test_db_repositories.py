@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import threading
 
 import pytest
@@ -24,28 +23,6 @@ T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 
 def later(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
-
-
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("template") / "kingbird.sqlite"
-    migration.upgrade(f"sqlite:///{path}")
-    return str(path)
-
-
-@pytest.fixture
-def db_url(tmp_path, migrated_template) -> str:
-    # Copying one migrated file is much faster than migrating for every test.
-    path = tmp_path / "kingbird.sqlite"
-    shutil.copy(migrated_template, path)
-    return f"sqlite:///{path}"
-
-
-@pytest.fixture
-def factory(db_url):
-    engine = create_engine(db_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def entries(n: int, resource_type: str = "keypair") -> list[dict]:

@@ -4,14 +4,10 @@ faked: scheduling, exclusive claims, resuming a workflow, failures and pruning."
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import threading
-from functools import partial
 
 import pytest
 
-from kingbird.db import migration
-from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.dr import plan_repository as plans_db
 from kingbird.dr import retention
 from kingbird.dr import steps as dr_steps
@@ -20,22 +16,6 @@ from kingbird.dr.worker import DrWorker
 from kingbird.dr.workflow import LeaseLost, StepFailed, Workflow
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="session")
-def migrated(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("dr-template") / "kingbird.sqlite"
-    migration.upgrade(f"sqlite:///{path}")
-    return str(path)
-
-
-@pytest.fixture
-def tx(tmp_path, migrated):
-    path = tmp_path / "kingbird.sqlite"
-    shutil.copy(migrated, path)
-    engine = create_engine(f"sqlite:///{path}")
-    yield partial(transaction, make_sessionmaker(engine))
-    engine.dispose()
 
 
 def new_plan(tx, retention: int = 2, **extra) -> dict:

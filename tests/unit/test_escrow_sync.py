@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from kingbird import config
-from kingbird.db import migration
-from kingbird.db.session import create_engine, make_sessionmaker, transaction
+from kingbird.db.session import transaction
 from kingbird.quota import region_state_repository as region_state_db
 from kingbird.quota import repository as quota_db
 from kingbird.quota import status_repository as status_db
@@ -204,40 +201,31 @@ def test_demand_steers_the_headroom_to_the_busy_region():
 
 # -- the syncer, with its database and both policies --------------------------------------
 
-@pytest.fixture
-def db_factory(tmp_path):
-    url = f"sqlite:///{tmp_path}/kingbird.sqlite"
-    migration.upgrade(url)
-    engine = create_engine(url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
-
-
-def quota_syncer(db_factory, regions, policy):
+def quota_syncer(factory, regions, policy):
     conf = config.load_config([])
     conf.set_override("allocation", policy, group="quota")
-    with transaction(db_factory) as session:
+    with transaction(factory) as session:
         quota_db.set_project_limits(session, "p", {"instances": 10, "cores": 20})
-    return QuotaSyncer(conf, lambda: transaction(db_factory), regions, fanout=None)
+    return QuotaSyncer(conf, lambda: transaction(factory), regions, fanout=None)
 
 
-def test_escrow_syncer_records_a_partial_sync_and_remembers_the_regions(db_factory):
+def test_escrow_syncer_records_a_partial_sync_and_remembers_the_regions(factory):
     regions = FakeRegions({"R1": nova(10, 20), "R2": nova(10, 20)})
-    syncer_ = quota_syncer(db_factory, regions, "escrow")
+    syncer_ = quota_syncer(factory, regions, "escrow")
     assert syncer_.sync("p").outcome == SUCCESS
     regions.down.add("R2")
     outcome = syncer_.sync("p")
     assert outcome.outcome == FAILURE and list(outcome.failed) == ["R2"]
-    with transaction(db_factory) as session:
+    with transaction(factory) as session:
         status = status_db.get_sync_status(session, "p")
         states = region_state_db.get_region_states(session, "p")
     assert status["failed_regions"] == ["R2"] and "reserved" in status["reason"]
     assert states["R2"]["limits"] == regions.limits["R2"]
 
 
-def test_classic_syncer_keeps_the_formula_and_writes_nothing_on_a_partial_view(db_factory):
+def test_classic_syncer_keeps_the_formula_and_writes_nothing_on_a_partial_view(factory):
     regions = FakeRegions({"R1": nova(10, 20, 1, 2), "R2": nova(10, 20)})
-    syncer_ = quota_syncer(db_factory, regions, "classic")
+    syncer_ = quota_syncer(factory, regions, "classic")
     assert syncer_.sync("p").outcome == SUCCESS
     assert regions.limits == {"R1": {"instances": 10, "cores": 20},
                               "R2": {"instances": 9, "cores": 18}}
@@ -247,15 +235,15 @@ def test_classic_syncer_keeps_the_formula_and_writes_nothing_on_a_partial_view(d
     assert regions.writes() == []
 
 
-def test_escrow_syncer_writes_increases_only_while_it_holds_the_lease(db_factory):
+def test_escrow_syncer_writes_increases_only_while_it_holds_the_lease(factory):
     regions = FakeRegions({"R1": nova(9, 19, 1, 2), "R2": nova(1, 1)})
-    syncer_ = quota_syncer(db_factory, regions, "escrow")
-    with transaction(db_factory) as session:
+    syncer_ = quota_syncer(factory, regions, "escrow")
+    with transaction(factory) as session:
         assert status_db.claim_project_sync(session, "p", "engine-1", 30)
     assert syncer_.sync("p", owner="engine-1").outcome == SUCCESS
     assert regions.total("instances") == 10 and regions.limits["R2"]["instances"] > 1
 
-    with transaction(db_factory) as session:
+    with transaction(factory) as session:
         quota_db.set_project_limits(session, "p", {"instances": 30, "cores": 60})  # all grow
         status_db.record_sync_result(session, "p", SUCCESS, [], None)  # engine-1 let go...
         assert status_db.claim_project_sync(session, "p", "engine-2", 30)  # ...engine-2 took it
@@ -278,12 +266,12 @@ def test_a_sync_that_finds_usage_near_the_limit_and_moving_reports_contention():
     assert sync.sync("p", GLOBAL, still.states).contended == []
 
 
-def test_the_escrow_syncer_records_contention_for_the_scheduler(db_factory):
+def test_the_escrow_syncer_records_contention_for_the_scheduler(factory):
     regions = FakeRegions({"R1": nova(10, 20, 9, 18), "R2": nova(10, 20)})
-    syncer_ = quota_syncer(db_factory, regions, "escrow")
+    syncer_ = quota_syncer(factory, regions, "escrow")
     assert syncer_.sync("p").contended == ["cores", "instances"]
-    with transaction(db_factory) as session:
+    with transaction(factory) as session:
         assert status_db.get_sync_status(session, "p")["contended"] is True
     assert syncer_.sync("p").contended == []
-    with transaction(db_factory) as session:
+    with transaction(factory) as session:
         assert status_db.get_sync_status(session, "p")["contended"] is False

@@ -9,7 +9,6 @@ the status view.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 
 import pytest
@@ -17,8 +16,6 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from kingbird.core import exceptions
-from kingbird.db import migration
-from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.identity.cipher import MasterCipher, MasterKeyError
 from kingbird.identity.keymanager import KeyManager
 from kingbird.identity.rotation import Retention
@@ -38,22 +35,6 @@ class Clock:
         self.now += dt.timedelta(seconds=seconds)
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("fernet") / "kingbird.sqlite"
-    migration.upgrade(f"sqlite:///{path}")
-    return path.read_bytes()
-
-
-@pytest.fixture
-def db(tmp_path, template):
-    path = tmp_path / "kingbird.sqlite"
-    path.write_bytes(template)
-    engine = create_engine(f"sqlite:///{path}")
-    yield functools.partial(transaction, make_sessionmaker(engine))
-    engine.dispose()
-
-
 @pytest.fixture
 def clock():
     return Clock()
@@ -65,8 +46,8 @@ def master_key():
 
 
 @pytest.fixture
-def manager(db, clock, master_key):
-    return KeyManager(db, MasterCipher(master_key), RETENTION, clock)
+def manager(tx, clock, master_key):
+    return KeyManager(tx, MasterCipher(master_key), RETENTION, clock)
 
 
 def report(version, region="RegionOne", error=None):
@@ -193,23 +174,23 @@ def test_import_refuses_what_is_not_a_key_repository(manager, files, message):
         manager.import_repository(files)
 
 
-def test_material_is_encrypted_at_rest_and_absent_from_the_status(manager, db, master_key):
+def test_material_is_encrypted_at_rest_and_absent_from_the_status(manager, tx, master_key):
     manager.rotate()
     material = sync(manager, "a", None)["key_set"]["keys"]["1"]
-    with db() as session:
+    with tx() as session:
         stored = session.execute(sa.text("SELECT material FROM fernet_keys")).scalar_one()
     assert material not in stored
     assert MasterCipher(master_key).decrypt(stored) == material
     assert material not in json.dumps(manager.status(), default=str)
 
 
-def test_previous_master_keys_still_decrypt(db, clock, master_key):
-    KeyManager(db, MasterCipher(master_key), RETENTION, clock).rotate()
+def test_previous_master_keys_still_decrypt(tx, clock, master_key):
+    KeyManager(tx, MasterCipher(master_key), RETENTION, clock).rotate()
     new = Fernet.generate_key().decode()
-    replaced = KeyManager(db, MasterCipher(new, [master_key]), RETENTION, clock)
+    replaced = KeyManager(tx, MasterCipher(new, [master_key]), RETENTION, clock)
     assert replaced.node_sync("a", report(None))["key_set"]["version"] == 1
     with pytest.raises(MasterKeyError):
-        KeyManager(db, MasterCipher(new), RETENTION, clock).node_sync("a", report(None))
+        KeyManager(tx, MasterCipher(new), RETENTION, clock).node_sync("a", report(None))
 
 
 def test_forgetting_a_dead_node_lets_the_rotation_complete(manager, clock):

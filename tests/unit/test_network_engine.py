@@ -5,14 +5,9 @@ deletion, and exclusive leases."""
 
 from __future__ import annotations
 
-import shutil
-from functools import partial
-
 import pytest
 from _network_sim import SimRegions, member
 
-from kingbird.db import migration
-from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.network import addressing
 from kingbird.network import policy_repository as net_policies_db
 from kingbird.network import reconcile_leases as reconcile_db
@@ -27,22 +22,6 @@ R1, R2, R3 = "RegionOne", "RegionTwo", "RegionThree"
 PROJECT = "tenant-a"
 SETTINGS = NetworkingSettings(tunnels={R1: "192.0.2.1", R2: "192.0.2.2", R3: "192.0.2.3"},
                               vni_ranges=((5000, 5009),), poll_interval=60)
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("netengine") / "kingbird.sqlite"
-    migration.upgrade(f"sqlite:///{path}")
-    return str(path)
-
-
-@pytest.fixture
-def tx(tmp_path, migrated):
-    path = tmp_path / "kingbird.sqlite"
-    shutil.copy(migrated, path)
-    engine = create_engine(f"sqlite:///{path}")
-    yield partial(transaction, make_sessionmaker(engine))
-    engine.dispose()
 
 
 @pytest.fixture

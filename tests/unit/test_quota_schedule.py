@@ -5,16 +5,11 @@ a fake syncer: no sockets."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import threading
 import time
 from functools import partial
 
-import pytest
-
 from kingbird.core.exceptions import RegionError
-from kingbird.db import migration
-from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.engine.coordination import SCHEDULER, LocalCoordinator
 from kingbird.quota import schedule_repository as schedule_db
 from kingbird.quota import status_repository as status_db
@@ -26,22 +21,6 @@ T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 
 def at(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("schedule") / "kingbird.sqlite"
-    migration.upgrade(f"sqlite:///{path}")
-    return str(path)
-
-
-@pytest.fixture
-def tx(tmp_path, migrated):
-    path = tmp_path / "kingbird.sqlite"
-    shutil.copy(migrated, path)
-    engine = create_engine(f"sqlite:///{path}")
-    yield partial(transaction, make_sessionmaker(engine))
-    engine.dispose()
 
 
 def claim(tx, owner="e1", limit=10, synced_before=T0, now=T0, lease=30,

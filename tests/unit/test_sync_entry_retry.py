@@ -5,36 +5,14 @@ what the runner did is counted. Real SQLite, a fake copier, no sockets."""
 from __future__ import annotations
 
 import logging
-import shutil
 import time
-from functools import partial
-
-import pytest
 
 from kingbird.core import metrics
 from kingbird.core.exceptions import RegionError
 from kingbird.core.requestlog import RequestIdFilter
-from kingbird.db import migration
-from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.regions.copying import Copier
 from kingbird.sync import repository as jobs_db
 from kingbird.sync.runner import JobRunner
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("retry") / "kingbird.sqlite"
-    migration.upgrade(f"sqlite:///{path}")
-    return str(path)
-
-
-@pytest.fixture
-def tx(tmp_path, migrated):
-    path = tmp_path / "kingbird.sqlite"
-    shutil.copy(migrated, path)
-    engine = create_engine(f"sqlite:///{path}")
-    yield partial(transaction, make_sessionmaker(engine))
-    engine.dispose()
 
 
 class FlakyRegion(Copier):

@@ -4,16 +4,12 @@ outcomes, leases and takeovers."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import threading
 import time
-from functools import partial
 
 import pytest
 
 from kingbird.core.exceptions import RegionError
-from kingbird.db import migration
-from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.regions.copying import Copier, EntryFailed, LeaseLost
 from kingbird.sync import repository as jobs_db
 from kingbird.sync.models import SyncJobEntry
@@ -21,22 +17,6 @@ from kingbird.sync.runner import JobRunner
 
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 ENTRIES = SyncJobEntry.__table__
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("runner") / "kingbird.sqlite"
-    migration.upgrade(f"sqlite:///{path}")
-    return str(path)
-
-
-@pytest.fixture
-def tx(tmp_path, migrated):
-    path = tmp_path / "kingbird.sqlite"
-    shutil.copy(migrated, path)
-    engine = create_engine(f"sqlite:///{path}")
-    yield partial(transaction, make_sessionmaker(engine))
-    engine.dispose()
 
 
 class ScriptedCopier(Copier):
