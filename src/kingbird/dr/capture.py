@@ -30,7 +30,6 @@ from kingbird.core.exceptions import RegionError
 from kingbird.dr import retention
 from kingbird.dr import shape as dr_shape
 from kingbird.dr import steps as dr_steps
-from kingbird.dr import workflow_repository as workflows_db
 from kingbird.dr.access import Clients, DrAccess
 from kingbird.dr.resources import ensure_resources, read_shape
 from kingbird.dr.workflow import StepFailed, Workflow, status_error
@@ -274,9 +273,3 @@ class Capture:
                         lambda bid=backup_id: admin.volumes.get_backup(point["region"], bid),
                         lambda b: False, status_error, gone_ok=True)
 
-
-def chain_blockers(point: Mapping[str, Any], db) -> list[str]:
-    """Restore points that must be deleted before ``point`` (newer in its chain)."""
-    with db() as session:
-        points = workflows_db.list_restore_points(session, point["plan_id"])
-    return retention.blocking_deletion(point, points)

@@ -38,12 +38,3 @@ def release_object(session: Session, kind: str, object_id: str, owner: str,
     """Release the lease, schedule the next reconcile, clear served requests."""
     _reconcile.release(session, KINDS[kind], object_id, owner, started_at, next_due)
 
-
-def request_reconcile(session: Session, kind: str, object_id: str) -> None:
-    """Ask the engines to reconcile the object as soon as possible."""
-    _reconcile.request(session, KINDS[kind], object_id)
-
-
-def set_object_status(session: Session, kind: str, object_id: str, status: str,
-                      error: str | None) -> None:
-    _reconcile.set_status(session, KINDS[kind], object_id, status, error)
