@@ -7,23 +7,16 @@ asks them to copy it.
 
 from __future__ import annotations
 
+from kingbird.regions.clients import Clients
 from kingbird.regions.copying import Copier
-from kingbird.regions.directory import RegionDirectory
-from kingbird.regions.flavors import Flavors
-from kingbird.regions.images import Images
-from kingbird.regions.keypairs import Keypairs
-from kingbird.regions.rest import RegionRest
-from kingbird.regions.security_groups import SecurityGroups
 from kingbird.sync.flavor import FlavorCopier
 from kingbird.sync.image import ImageCopier
 from kingbird.sync.keypair import KeypairCopier
 from kingbird.sync.security_group import SecurityGroupCopier
 
 
-def build_copiers(directory: RegionDirectory, retries: int = 2) -> dict[str, Copier]:
-    """Resource type → copier, all acting with the directory's (service) credentials."""
-    rest = RegionRest(directory, retries=retries)
-    copiers: list[Copier] = [KeypairCopier(Keypairs(rest)), FlavorCopier(Flavors(rest)),
-                             ImageCopier(Images(rest), retries=retries),
-                             SecurityGroupCopier(SecurityGroups(rest))]
+def build_copiers(regions: Clients) -> dict[str, Copier]:
+    """Resource type → copier, all acting with ``regions``' credentials."""
+    copiers: list[Copier] = [KeypairCopier(regions.keypairs), FlavorCopier(regions.flavors),
+                             ImageCopier(regions.images), SecurityGroupCopier(regions.groups)]
     return {c.resource_type: c for c in copiers}
