@@ -53,9 +53,9 @@ from kingbird.regions.directory import RegionDirectory
 from kingbird.regions.fanout import FanOut
 from kingbird.regions.trusts import trust_directories
 from kingbird.sync import api as sync_api
-from kingbird.sync import build_copiers
 from kingbird.sync import metrics as sync_metrics
 from kingbird.sync import policies as sync_policies
+from kingbird.sync.registry import build_copiers
 from kingbird.sync.runner import JobRunner
 
 API_FEATURES: tuple[ApiFeature, ...] = (
