@@ -2,9 +2,10 @@
 knows every feature.
 
 The console scripts, the demo and the tests build their processes here, so the
-objects are constructed one way only: database, region access with the
-service's credentials, the engine with each feature's workers, the API with each
-feature's routes, policy rules and metrics (``API_FEATURES``).
+objects are constructed one way only: database, region access (one
+``RegionClients`` under one retry policy, and the sync copiers over it, shared by
+the API and the engine), the engine with each feature's workers, the API with
+each feature's routes, policy rules and metrics (``API_FEATURES``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from keystoneauth1 import loading as ks_loading
 from keystoneauth1 import session as ks_session
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from kingbird import config
 from kingbird.api import policy_base
 from kingbird.api.app import ApiFeature, ApiServices, create_app
+from kingbird.core.retry import RetryPolicy
 from kingbird.db import session as db_session
 from kingbird.dr import api as dr_api
 from kingbird.dr import policies as dr_policies
@@ -46,12 +47,15 @@ from kingbird.quota.regional import RegionQuotas
 from kingbird.quota.scheduler import QuotaScheduler, contended_interval
 from kingbird.quota.syncer import QuotaSyncer
 from kingbird.regions import identity
+from kingbird.regions.clients import RegionClients
+from kingbird.regions.copying import Copier
 from kingbird.regions.directory import RegionDirectory
 from kingbird.regions.fanout import FanOut
+from kingbird.regions.trusts import trust_directories
 from kingbird.sync import api as sync_api
-from kingbird.sync import build_copiers
 from kingbird.sync import metrics as sync_metrics
 from kingbird.sync import policies as sync_policies
+from kingbird.sync.registry import build_copiers
 from kingbird.sync.runner import JobRunner
 
 API_FEATURES: tuple[ApiFeature, ...] = (
@@ -79,14 +83,11 @@ class Runtime:
     conf: cfg.ConfigOpts
     db: Callable[[], AbstractContextManager[Session]]
     keystone: ks_session.Session
-    directory: RegionDirectory
+    clients: RegionClients
     fanout: FanOut
     quotas: RegionQuotas
+    copiers: dict[str, Copier]
     coordinator: Coordinator | None = None
-
-    def copiers(self) -> dict[str, Any]:
-        """The resource sync copiers, reaching regions through the directory."""
-        return build_copiers(self.directory, self.conf.regions.retries)
 
     def build_api(self, wake_engine=lambda: None):
         """The API's full WSGI stack with every feature's routes and policies.
@@ -95,8 +96,8 @@ class Runtime:
             default suits separate engine processes, which poll the database).
         """
         services = ApiServices(conf=self.conf, db=self.db, regions=self.quotas,
-                               wake_engine=wake_engine, directory=self.directory,
-                               copiers=self.copiers())
+                               wake_engine=wake_engine, clients=self.clients,
+                               copiers=self.copiers)
         return create_app(services, API_FEATURES)
 
     def engine_id(self) -> str:
@@ -109,20 +110,21 @@ class Runtime:
         self.coordinator.start()
         scheduler = QuotaScheduler(
             syncer, self.db,
-            partial(identity.list_project_ids, self.keystone, conf.regions.interface),
+            partial(identity.list_project_ids, self.keystone, conf.regions.interface,
+                    self.clients.policy),
             self.engine_id(), sync_interval=conf.quota.sync_interval,
             lease_seconds=conf.engine.lease_seconds, workers=conf.engine.job_workers,
             coordinator=self.coordinator,
             contended_interval=contended_interval(conf.quota.contended_sync_interval,
                                                   conf.quota.sync_interval))
-        jobs = JobRunner(self.copiers(), self.db,
+        jobs = JobRunner(self.copiers, self.db,
                          self.engine_id(), workers=conf.engine.job_workers,
                          lease_seconds=conf.engine.lease_seconds,
                          entry_retries=conf.engine.entry_retries,
                          retry_backoff=conf.engine.entry_retry_backoff)
-        network = build_network_worker(conf, self.db, self.directory, self.engine_id())
-        dr = build_dr_worker(conf, self.db, self.directory, self.keystone, self.engine_id(),
-                             self.copiers())
+        network = build_network_worker(conf, self.db, self.clients, self.engine_id())
+        dr = build_dr_worker(conf, self.db, self.clients, self.keystone, self.engine_id(),
+                             self.copiers)
         return Engine([scheduler, jobs, network, dr], poll_interval=conf.engine.poll_interval)
 
     def close(self) -> None:
@@ -144,7 +146,8 @@ def build_runtime(conf: cfg.ConfigOpts) -> Runtime:
     factory = db_session.make_sessionmaker(engine)
     keystone = service_session(conf)
     directory = RegionDirectory(keystone, interface=conf.regions.interface)
+    clients = RegionClients(directory, RetryPolicy.from_conf(conf), trust_directories(conf))
     fanout = FanOut(conf.regions.concurrency)
-    quotas = RegionQuotas(directory, fanout, retries=conf.regions.retries)
     return Runtime(conf=conf, db=partial(db_session.transaction, factory), keystone=keystone,
-                   directory=directory, fanout=fanout, quotas=quotas)
+                   clients=clients, fanout=fanout, quotas=RegionQuotas(clients, fanout),
+                   copiers=build_copiers(clients.service))

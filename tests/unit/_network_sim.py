@@ -52,7 +52,7 @@ class SimRegions:
             sdk_exc.raise_from_response(answer)
             return resp.get_json() if resp.data else {}
 
-        return calls.call(region, what, once, retries=0)
+        return calls.call(region, what, once, calls.ONCE)
 
     def request(self, region, method, path, headers=None, body=None, **query):
         """A direct call to a region (as a member or admin), answer checked."""

@@ -191,7 +191,8 @@ class FakeImages:
         self.writes("create")
         image_id = record.get("id") or str(uuid.uuid4())
         if image_id in self.images.get(region, {}):
-            raise RegionError(region, f"create image: HTTP 409: {image_id} exists")
+            raise RegionError(region, f"create image: HTTP 409: {image_id} exists",
+                              status=409)
         image = {**record, "id": image_id, "status": "queued", "size": None, "checksum": None}
         self.images.setdefault(region, {})[image_id] = image
         return dict(image)

@@ -131,7 +131,7 @@ def test_a_call_that_times_out_raises_region_timeout_and_others_region_error():
         raise ks_exc.ConnectFailure("refused")
 
     with pytest.raises(RegionTimeout):
-        calls.call("R1", "read compute quota", timeout, retries=0)
+        calls.call("R1", "read compute quota", timeout, calls.ONCE)
     with pytest.raises(RegionError) as caught:
-        calls.call("R1", "read compute quota", refused, retries=0)
+        calls.call("R1", "read compute quota", refused, calls.ONCE)
     assert not isinstance(caught.value, RegionTimeout) and caught.value.transient

@@ -137,7 +137,7 @@ def images():
 
 
 def copier(images) -> ImageCopier:
-    return ImageCopier(images, chunk_size=1024, retries=2, backoff=0)
+    return ImageCopier(images, chunk_size=1024)
 
 
 def test_image_is_streamed_in_chunks_and_keeps_its_id_and_metadata(images):
@@ -170,8 +170,15 @@ def test_a_resumed_image_entry_replaces_its_partial_copy(images):
 
 
 def test_a_transient_download_failure_starts_the_copy_again(images):
+    # The bytes cannot be streamed twice: the attempt fails (its partial copy
+    # deleted) and the entry's next attempt, resumed, starts from a new download.
     images.download_failures = [2048]
-    copier(images).copy(task("cirros"))
+    progress = FakeProgress()
+    with pytest.raises(RegionError, match="interrupted") as failed:
+        copier(images).copy(task("cirros", progress=progress))
+    assert failed.value.transient
+    assert images.by_name("R2", PROJECT, "cirros") == []
+    copier(images).copy(task("cirros", progress=FakeProgress(progress.checkpoint)))
     (copy,) = images.by_name("R2", PROJECT, "cirros")
     assert images.data[("R2", copy["id"])] == DATA
     assert images.writes.count["upload"] == 2
@@ -278,7 +285,8 @@ def test_a_default_group_neutron_made_meanwhile_is_filled_in(groups):
     def neutron_makes_default_first(region, project_id, name, description):
         if name == "default":
             create(region, project_id, name, description)
-            raise RegionError(region, "create security group default: HTTP 409: exists")
+            raise RegionError(region, "create security group default: HTTP 409: exists",
+                              status=409)
         return create(region, project_id, name, description)
 
     groups.create = neutron_makes_default_first

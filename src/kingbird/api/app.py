@@ -21,6 +21,7 @@ from kingbird.api import errors, metrics, middleware, versions
 from kingbird.api.context import RequestContext
 from kingbird.api.metrics import DatabaseMetrics
 from kingbird.api.policy import Authoriser
+from kingbird.regions.clients import RegionClients
 from kingbird.regions.copying import Copier
 from kingbird.regions.directory import RegionDirectory
 
@@ -51,9 +52,9 @@ class ApiServices:
     ``regions`` answers live questions to the regions (quota usage);
     ``wake_engine`` tells an in-process engine there is new work (a no-op when
     engines are separate processes: they poll the database);
-    ``directory`` lists the regions and reaches them with the service's
-    credentials; ``copiers`` check that resources to sync exist in their source
-    region.
+    ``clients`` reaches the regions with the service's credentials (the
+    process's one ``RegionClients``); ``copiers`` check that resources to sync
+    exist in their source region.
     """
 
     conf: cfg.ConfigOpts
@@ -62,8 +63,13 @@ class ApiServices:
     wake_engine: Callable[[], None] = field(default=lambda: None)
     version: str = VERSION
     authoriser: Authoriser | None = None
-    directory: RegionDirectory | None = None
+    clients: RegionClients | None = None
     copiers: Mapping[str, Copier] | None = None
+
+    @property
+    def directory(self) -> RegionDirectory | None:
+        """The regions of the catalog (None when no regions are configured)."""
+        return None if self.clients is None else self.clients.directory
 
 
 def create_flask_app(services: ApiServices, features: Sequence[ApiFeature] = ()) -> Flask:

@@ -70,12 +70,19 @@ class ServiceUnavailable(KingbirdError):
 
 
 class RegionError(KingbirdError):
-    """A call to a regional service failed; ``transient`` says whether a retry may help."""
+    """A call to a regional service failed.
+
+    ``status`` is the HTTP status the region answered (None when it did not answer:
+    connection refused, timeout), so callers test ``exc.status == 409`` rather than
+    the wording of the message; ``transient`` says whether a retry may help.
+    """
 
     code = 502
     title = "Bad Gateway"
 
-    def __init__(self, region: str, message: str, transient: bool = False):
+    def __init__(self, region: str, message: str, transient: bool = False,
+                 status: int | None = None):
         self.region = region
         self.transient = transient
+        self.status = status
         super().__init__(f"{region}: {message}")

@@ -79,7 +79,15 @@ regions_opts = [
         "retries",
         default=2,
         min=0,
-        help="Retries of a transient failure (5xx, timeout, refused connection).",
+        help="Retries of a call to a regional service that failed for a transient "
+        "reason (5xx, 429, timeout, refused connection).",
+    ),
+    cfg.FloatOpt(
+        "retry_backoff",
+        default=0.2,
+        min=0.0,
+        help="Seconds before the first retry of a call to a regional service (see "
+        "retries), doubled before each next one.",
     ),
 ]
 
@@ -103,7 +111,9 @@ engine_opts = [
         min=0,
         help="Times a sync job entry that failed for a transient reason (a region down, "
         "timing out or answering 5xx) is tried again, after entry_retry_backoff seconds, "
-        "doubled at each retry (at most 60), before it is recorded as failed.",
+        "doubled at each retry (at most 60), before it is recorded as failed. A retry "
+        "resumes from the entry's checkpoint; within each try, every call to a region "
+        "is retried as [regions] retries says, and nothing else retries.",
     ),
     cfg.FloatOpt(
         "entry_retry_backoff",

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kingbird.regions.clients import Clients
+from kingbird.regions.clients import Clients, RegionClients
 from kingbird.regions.copying import Copier
-from kingbird.regions.rest import RegionRest
-from kingbird.regions.trusts import ProjectAccess
 
 __all__ = ["Clients", "DrAccess"]
 
@@ -22,15 +20,13 @@ __all__ = ["Clients", "DrAccess"]
 class DrAccess:
     """Region clients for DR workflows.
 
-    :param admin_rest: calls with the service's credentials.
-    :param project_access: trust id → calls in the trust's project.
+    :param clients: the process's region clients (with trust access).
     :param copiers: the resource sync copiers (flavor, keypair, security_group).
     """
 
-    def __init__(self, admin_rest: RegionRest, project_access: ProjectAccess,
-                 copiers: Mapping[str, Copier]):
-        self.admin = Clients.over(admin_rest)
-        self._project_access = project_access
+    def __init__(self, clients: RegionClients, copiers: Mapping[str, Copier]):
+        self.admin = clients.service
+        self._clients = clients
         self.copiers = copiers
 
     def project(self, trust_id: str | None) -> Clients:
@@ -40,4 +36,4 @@ class DrAccess:
         """
         if not trust_id:
             raise ValueError("the plan has no trust to act for its project")
-        return Clients.over(self._project_access(trust_id))
+        return self._clients.for_trust(trust_id)

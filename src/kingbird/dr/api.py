@@ -23,7 +23,7 @@ import datetime as dt
 from flask import Blueprint, request
 
 from kingbird.api import validation
-from kingbird.api.app_services import services
+from kingbird.api.app_services import region_clients, services
 from kingbird.api.context import RequestContext
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions, check_tenant, describe_both
@@ -35,7 +35,6 @@ from kingbird.dr import steps as dr_steps
 from kingbird.dr import validation as dr_validation
 from kingbird.dr import workflow_repository as workflows_db
 from kingbird.regions.clients import Clients
-from kingbird.regions.rest import RegionRest
 from kingbird.regions.trusts import Trusts
 
 bp = Blueprint("dr", __name__)
@@ -50,14 +49,11 @@ def _scope(tenant: str | None) -> tuple[RequestContext, str]:
 
 
 def _directory():
-    directory = services().directory
-    if directory is None:
-        raise exceptions.ServiceUnavailable("no regions are configured")
-    return directory
+    return region_clients().directory
 
 
 def _admin_clients() -> Clients:
-    return Clients.over(RegionRest(_directory(), retries=services().conf.regions.retries))
+    return region_clients().service
 
 
 def _plan(session, ctx: RequestContext, project: str, plan_id: str) -> plans_db.Plan:

@@ -288,19 +288,16 @@ class DrWorker:
         LOG.info("%s %s of plan %s succeeded", op["kind"], op["id"], op["plan_id"])
 
 
-def build_dr_worker(conf, db: Db, directory, keystone, owner: str, copiers) -> DrWorker:
+def build_dr_worker(conf, db: Db, clients, keystone, owner: str, copiers) -> DrWorker:
     """The DR worker from a loaded configuration and the runtime's parts.
 
-    :param directory: ``RegionDirectory`` with the service's credentials.
+    :param clients: the runtime's ``RegionClients`` (with trust access).
     :param keystone: the service's keystoneauth session (trusts).
     :param copiers: the resource sync copiers.
     """
     from kingbird.dr.access import DrAccess
-    from kingbird.regions.rest import RegionRest
-    from kingbird.regions.trusts import project_access
 
-    access = DrAccess(RegionRest(directory, conf.regions.retries), project_access(conf),
-                      copiers)
+    access = DrAccess(clients, copiers)
     return DrWorker(Capture(access), Recovery(access, db), db, owner,
                     workers=conf.engine.job_workers, lease_seconds=conf.engine.lease_seconds,
                     trusts=Trusts(keystone, conf.regions.interface))

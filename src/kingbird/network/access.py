@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from flask import current_app
 
-from kingbird.api.app_services import services
+from kingbird.api.app_services import region_clients, services
 from kingbird.api.routing import check_tenant
 from kingbird.core import exceptions
 from kingbird.network.settings import NetworkingSettings
 from kingbird.network.shadows import NOT_SHADOWED
 from kingbird.regions.networking import RegionNetworking
-from kingbird.regions.rest import RegionRest
 
 _KEY = "kingbird.networking"
 
@@ -52,21 +51,12 @@ def neutron() -> RegionNetworking:
 
     :raises ServiceUnavailable: no regions are configured.
     """
-    cache = _cached()
-    if "neutron" not in cache:
-        directory = services().directory
-        if directory is None:
-            raise exceptions.ServiceUnavailable("no regions are configured")
-        cache["neutron"] = RegionNetworking(RegionRest(directory, services().conf.regions.retries))
-    return cache["neutron"]
+    return region_clients().service.network
 
 
 def known_regions() -> list[str]:
     """The regions whose catalog offers a network service."""
-    directory = services().directory
-    if directory is None:
-        raise exceptions.ServiceUnavailable("no regions are configured")
-    return directory.regions("network")
+    return region_clients().directory.regions("network")
 
 
 def _owner(resource: dict) -> str | None:

@@ -133,10 +133,10 @@ class NetworkWorker:
 
 
 def build_network_worker(conf, db: Callable[[], AbstractContextManager[Session]],
-                         directory, owner: str) -> NetworkWorker:
+                         clients, owner: str) -> NetworkWorker:
     """The worker with its three reconcilers, from a loaded configuration.
 
-    :param directory: the ``RegionDirectory`` reaching each region's Neutron.
+    :param clients: the runtime's ``RegionClients``, reaching each region's Neutron.
     :raises ValueError: invalid ``[networking]`` options.
     """
     # Imported here: the reconcilers pull in the regions layer, which the worker's
@@ -147,11 +147,9 @@ def build_network_worker(conf, db: Callable[[], AbstractContextManager[Session]]
         SecurityGroupRuleReconciler,
     )
     from kingbird.network.settings import NetworkingSettings
-    from kingbird.regions.networking import RegionNetworking
-    from kingbird.regions.rest import RegionRest
 
     settings = NetworkingSettings.from_conf(conf.networking)
-    neutron = RegionNetworking(RegionRest(directory, conf.regions.retries))
+    neutron = clients.service.network
     return NetworkWorker(
         {"network": GlobalNetworkReconciler(db, neutron, settings),
          "sg_rule": SecurityGroupRuleReconciler(db, neutron),

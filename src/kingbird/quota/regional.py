@@ -13,8 +13,7 @@ from collections.abc import Iterable, Mapping
 from kingbird.core.exceptions import RegionError
 from kingbird.quota.keys import COMPUTE, NETWORK, VOLUME, keys_of_service
 from kingbird.quota.view import ProjectView, RegionalQuota
-from kingbird.regions import calls
-from kingbird.regions.directory import RegionDirectory
+from kingbird.regions.clients import RegionClients
 from kingbird.regions.fanout import FanOut
 
 # Kingbird service → (openstacksdk proxy attribute, read path, write path, body key,
@@ -58,10 +57,10 @@ def merge(parts: list[RegionalQuota]) -> RegionalQuota:
 class RegionQuotas:
     """Quota reads and writes against every region of the catalog."""
 
-    def __init__(self, directory: RegionDirectory, fanout: FanOut, retries: int = 2):
-        self.directory = directory
+    def __init__(self, clients: RegionClients, fanout: FanOut):
+        self.directory = clients.directory
+        self.rest = clients.rest
         self.fanout = fanout
-        self.retries = retries
 
     def services_of(self, region: str) -> list[str]:
         return [s for s in (COMPUTE, NETWORK, VOLUME)
@@ -70,13 +69,8 @@ class RegionQuotas:
     def _read_service(self, region: str, service: str, project_id: str,
                       deadline: float | None) -> RegionalQuota:
         proxy_name, read_path, *_ = _WIRE[service]
-
-        def _get():
-            proxy = getattr(self.directory.connection(region), proxy_name)
-            response = proxy.get(read_path.format(p=project_id), raise_exc=False)
-            return calls.checked(response, region, f"read {service} quota")
-
-        body = calls.call(region, f"read {service} quota", _get, self.retries, deadline=deadline)
+        body = self.rest.call(region, proxy_name, "GET", read_path.format(p=project_id),
+                              f"read {service} quota", deadline=deadline)
         try:
             return parse_quota_answer(service, body)
         except (KeyError, TypeError, ValueError) as exc:
@@ -120,15 +114,8 @@ class RegionQuotas:
         body = dict(part)
         if force and service == COMPUTE:
             body["force"] = True
-        path = write_path.format(p=project_id)
-        what = f"write {service} quota"
-
-        def _put():
-            proxy = getattr(self.directory.connection(region), proxy_name)
-            response = proxy.put(path, json={wrapper: body}, raise_exc=False)
-            return calls.checked(response, region, what)
-
-        calls.call(region, what, _put, self.retries, deadline=deadline)
+        self.rest.call(region, proxy_name, "PUT", write_path.format(p=project_id),
+                       f"write {service} quota", body={wrapper: body}, deadline=deadline)
 
     def write(self, region: str, project_id: str, limits: Mapping[str, int],
               force: bool = False) -> None:

@@ -1,76 +1,97 @@
-"""One call to a regional service: timeouts, retries of transient failures, and one
-translation of failures into ``RegionError``.
+"""One call to a regional service: the one map of its failures to ``RegionError``,
+and the one place it is retried (``RetryPolicy``).
 
 Transient means a retry may succeed: connection refused or reset, a timeout, a
-5xx. A 4xx is the region telling us we are wrong, and is never retried.
+5xx, a 429 (the region asks us to slow down). Any other 4xx is the region
+telling us we are wrong, and is never retried.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import requests
 from keystoneauth1 import exceptions as ks_exc
 from openstack import exceptions as sdk_exc
 
 from kingbird.core import metrics
 from kingbird.core.exceptions import RegionError
+from kingbird.core.retry import RetryPolicy
 
-LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
-
-def classify(exc: Exception) -> tuple[bool, str]:
-    """``(transient, reason)`` of a failed call."""
-    if isinstance(exc, ks_exc.ConnectTimeout):
-        return True, "timed out"
-    if isinstance(exc, ks_exc.ConnectFailure):
-        return True, "connection refused or failed"
-    if isinstance(exc, ks_exc.UnknownConnectionError):
-        return True, "connection dropped"
-    if isinstance(exc, ks_exc.EndpointNotFound | sdk_exc.EndpointNotFound):
-        return False, "service not in the catalog for this region"
-    status = getattr(exc, "status_code", None) or getattr(exc, "http_status", None)
-    if status is not None:
-        message = getattr(exc, "details", None) or getattr(exc, "message", None) or str(exc)
-        return status >= 500, f"HTTP {status}: {message}"
-    if isinstance(exc, ks_exc.ClientException | sdk_exc.SDKException):
-        return False, str(exc)
-    raise exc
+TOO_MANY_REQUESTS = 429
+DEFAULT_POLICY = RetryPolicy()
+ONCE = RetryPolicy(retries=0)  # calls that cannot be made twice (a streamed upload)
 
 
 class RegionTimeout(RegionError):
     """The region did not answer within the call's timeout, retries included."""
 
 
-def call(region: str, what: str, func: Callable[[], T], retries: int = 2,
-         backoff: float = 0.2, deadline: float | None = None) -> T:
-    """Run ``func``; retry transient failures with exponential backoff.
+def _status(exc: Exception) -> int | None:
+    status = getattr(exc, "status_code", None) or getattr(exc, "http_status", None)
+    return status if isinstance(status, int) else None
 
-    :raises RegionTimeout: the last attempt timed out.
-    :raises RegionError: the last failure, with ``transient`` set accordingly.
+
+def region_error(region: str, what: str, exc: Exception) -> RegionError:
+    """The ``RegionError`` a failed call to ``region`` stands for, keeping the HTTP
+    status the region answered (None when it did not answer).
+
+    :param what: what the call was doing ("read keypair k1"), for the message.
+    :raises Exception: ``exc`` itself when it is not the failure of a call (a
+        bug, or a signal such as a lost lease, is not the region's doing).
     """
-    attempt = 0
-    while True:
+    if isinstance(exc, RegionError):
+        return exc
+    if isinstance(exc, ks_exc.ConnectTimeout):
+        return RegionTimeout(region, f"{what}: timed out", transient=True)
+    if isinstance(exc, ks_exc.ConnectFailure):
+        return RegionError(region, f"{what}: connection refused or failed", transient=True)
+    if isinstance(exc, ks_exc.UnknownConnectionError):
+        return RegionError(region, f"{what}: connection dropped", transient=True)
+    if isinstance(exc, ks_exc.EndpointNotFound | sdk_exc.EndpointNotFound):
+        return RegionError(region, f"{what}: service not in the catalog for this region")
+    status = _status(exc)
+    if status is not None:
+        message = getattr(exc, "details", None) or getattr(exc, "message", None) or str(exc)
+        return RegionError(region, f"{what}: HTTP {status}: {message}", status=status,
+                           transient=status >= 500 or status == TOO_MANY_REQUESTS)
+    if isinstance(exc, requests.RequestException):
+        # Raised by requests itself while a streamed body is read or sent.
+        return RegionError(region, f"{what}: {exc}", transient=True)
+    if isinstance(exc, ks_exc.ClientException | sdk_exc.SDKException):
+        return RegionError(region, f"{what}: {exc}")
+    raise exc
+
+
+def call(region: str, what: str, func: Callable[[], T], policy: RetryPolicy = DEFAULT_POLICY,
+         deadline: float | None = None) -> T:
+    """Run ``func`` (one request to ``region``) under ``policy``: each attempt is
+    timed for the metrics, its failure mapped by ``region_error``, and transient
+    failures retried.
+
+    :param deadline: a ``time.monotonic()`` instant after which no retry starts.
+    :raises RegionTimeout: the last attempt timed out.
+    :raises RegionError: the last failure, with ``transient`` and ``status`` set.
+    """
+
+    def attempt() -> T:
         started = time.monotonic()
         try:
             result = func()
-        except Exception as exc:  # classify() re-raises what is not a call failure
+        except Exception as exc:
             metrics.observe_region_call(region, time.monotonic() - started, exc)
-            transient, reason = classify(exc)
-            pause = backoff * 2**attempt
-            out_of_time = deadline is not None and time.monotonic() + pause > deadline
-            if not transient or attempt >= retries or out_of_time:
-                error = RegionTimeout if isinstance(exc, ks_exc.ConnectTimeout) else RegionError
-                raise error(region, f"{what}: {reason}", transient=transient) from exc
-            LOG.info("%s %s failed (%s), retry %d", region, what, reason, attempt + 1)
-            time.sleep(pause)
-            attempt += 1
-        else:
-            metrics.observe_region_call(region, time.monotonic() - started, None)
-            return result
+            error = region_error(region, what, exc)
+            if error is exc:
+                raise
+            raise error from exc
+        metrics.observe_region_call(region, time.monotonic() - started, None)
+        return result
+
+    return policy.run(attempt, deadline)
 
 
 def checked(response, region: str, what: str):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from keystoneauth1 import session as ks_session
 
+from kingbird.core.retry import RetryPolicy
 from kingbird.regions import calls
 
 
-def list_project_ids(session: ks_session.Session, interface: str = "public") -> list[str]:
+def list_project_ids(session: ks_session.Session, interface: str = "public",
+                     policy: RetryPolicy = calls.DEFAULT_POLICY) -> list[str]:
     """Ids of every enabled project (paginated as Keystone answers)."""
 
     def _get():
@@ -17,5 +19,5 @@ def list_project_ids(session: ks_session.Session, interface: str = "public") -> 
                                raise_exc=False)
         return calls.checked(response, "identity", "list projects")
 
-    body = calls.call("identity", "list projects", _get)
+    body = calls.call("identity", "list projects", _get, policy)
     return sorted(p["id"] for p in body.get("projects", []))

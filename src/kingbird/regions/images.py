@@ -15,7 +15,6 @@ from urllib.parse import quote
 import requests
 from openstack import exceptions as sdk_exc
 
-from kingbird.core.exceptions import RegionError
 from kingbird.regions import calls
 from kingbird.regions.rest import MISSING, RegionRest
 
@@ -49,8 +48,7 @@ class ImageData:
         try:
             yield from self._response.iter_content(self.chunk_size)
         except requests.RequestException as exc:
-            raise RegionError(self.region, f"image download interrupted: {exc}",
-                              transient=True) from exc
+            raise calls.region_error(self.region, "image download interrupted", exc) from exc
 
     def close(self) -> None:
         self._response.close()
@@ -116,24 +114,19 @@ class Images:
             sdk_exc.raise_from_response(response)
             return response
 
-        response = calls.call(region, f"download image {image_id}", _open,
-                              self.rest.retries, self.rest.backoff)
+        response = calls.call(region, f"download image {image_id}", _open, self.rest.policy)
         return ImageData(region, response, chunk_size)
 
     def upload(self, region: str, image_id: str, chunks: Iterable[bytes], size: int) -> None:
-        """Send the image's data. Never retried here: the chunks can be read only once,
-        so the caller starts again from a new download."""
-        try:
+        """Send the image's data, once: the chunks can be read only once, so a
+        transient failure fails the attempt of the sync entry, whose next attempt
+        starts again from a new download."""
+
+        def _put():
             response = self.rest.proxy(region, "image").request(
                 f"/images/{quote(image_id, safe='')}/file", "PUT",
                 data=SizedBody(chunks, size), raise_exc=False, connect_retries=0,
                 headers={"Content-Type": "application/octet-stream"})
             sdk_exc.raise_from_response(response)
-        except RegionError:
-            raise
-        except requests.RequestException as exc:
-            raise RegionError(region, f"upload image {image_id}: {exc}", transient=True) from exc
-        except Exception as exc:
-            transient, reason = calls.classify(exc)
-            raise RegionError(region, f"upload image {image_id}: {reason}",
-                              transient=transient) from exc
+
+        calls.call(region, f"upload image {image_id}", _put, calls.ONCE)

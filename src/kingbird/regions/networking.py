@@ -32,16 +32,14 @@ class Refusal:
 
 def refusal(exc: RegionError) -> Refusal:
     """Status and Neutron error type behind a ``RegionError`` (None when unknown)."""
-    cause = exc.__cause__
-    status = getattr(cause, "status_code", None)
     kind = None
-    response = getattr(cause, "response", None)
+    response = getattr(exc.__cause__, "response", None)
     if response is not None:
         try:
             kind = (response.json().get("NeutronError") or {}).get("type")
         except (ValueError, AttributeError):
             kind = None
-    return Refusal(status, kind, exc.message)
+    return Refusal(exc.status, kind, exc.message)
 
 
 def _q(value: str) -> str:

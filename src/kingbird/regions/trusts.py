@@ -19,7 +19,6 @@ from oslo_config import cfg
 
 from kingbird.core import exceptions, options
 from kingbird.regions.directory import RegionDirectory
-from kingbird.regions.rest import RegionRest
 
 # Scope options of the service credentials a trust-scoped token must not carry.
 _UNSCOPED = {"project_id": None, "project_name": None, "project_domain_id": None,
@@ -81,20 +80,16 @@ class Trusts:
                 f"Keystone refused to delete trust {trust_id}: HTTP {response.status_code}")
 
 
-ProjectAccess = Callable[[str], RegionRest]
-
-
-def project_access(conf: cfg.ConfigOpts) -> ProjectAccess:
-    """A factory: trust id → ``RegionRest`` acting in the trust's project, in every
-    region, with the service's credentials scoped to the trust."""
+def trust_directories(conf: cfg.ConfigOpts) -> Callable[[str], RegionDirectory]:
+    """A factory: trust id → the regions reached in the trust's project, with the
+    service's credentials scoped to the trust (``RegionClients.for_trust``)."""
     group = options.SERVICE_CREDENTIALS_GROUP
 
-    def build(trust_id: str) -> RegionRest:
+    def build(trust_id: str) -> RegionDirectory:
         auth = ks_loading.load_auth_from_conf_options(conf, group, trust_id=trust_id,
                                                       **_UNSCOPED)
         session = ks_loading.load_session_from_conf_options(
             conf, group, auth=auth, timeout=conf.regions.request_timeout)
-        directory = RegionDirectory(session, interface=conf.regions.interface)
-        return RegionRest(directory, retries=conf.regions.retries)
+        return RegionDirectory(session, interface=conf.regions.interface)
 
     return build

@@ -11,14 +11,18 @@ The checkpoint names the target image being made (and, with force, the images
 it replaces, deleted only once the copy is verified), so a resumed entry either
 finds its copy complete or deletes the partial one and starts again: never two
 copies.
+
+A transient failure of the upload (or of the download feeding it) is not
+retried here: the bytes were streamed once and cannot be sent again, so the
+entry's attempt fails (its partial copy deleted), and the engine's next attempt
+of the entry starts again from a new download (``[engine] entry_retries``).
 """
 
 from __future__ import annotations
 
-import logging
-import time
 import uuid
 from collections.abc import Iterator
+from http import HTTPStatus
 
 from kingbird.core.exceptions import RegionError
 from kingbird.regions.copying import (
@@ -33,8 +37,6 @@ from kingbird.regions.copying import (
     not_found,
 )
 from kingbird.regions.images import Images
-
-LOG = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
 
@@ -85,19 +87,12 @@ def same_image(source: dict, target: dict) -> bool:
             and bool(source.get("protected")) == bool(target.get("protected")))
 
 
-def _conflict(exc: RegionError) -> bool:
-    return "HTTP 409" in exc.message
-
-
 class ImageCopier(Copier):
     resource_type = "image"
 
-    def __init__(self, images: Images, chunk_size: int = CHUNK_SIZE, retries: int = 2,
-                 backoff: float = 0.5):
+    def __init__(self, images: Images, chunk_size: int = CHUNK_SIZE):
         self.images = images
         self.chunk_size = chunk_size
-        self.retries = retries
-        self.backoff = backoff
 
     def locate(self, region: str, scope: Scope, resource: str) -> list[dict]:
         return self.images.find(region, scope.project_id, resource)
@@ -149,26 +144,18 @@ class ImageCopier(Copier):
         return list(found.values())
 
     def _create_and_upload(self, task: Task, source: dict, replaces: list[str]) -> dict:
-        attempt = 0
-        while True:
-            image_id = self._record(task, source, replaces)
-            try:
-                self._upload(task, source, image_id)
-            except RegionError as exc:
-                self._delete(task.target, self.images.get(task.target, image_id))
-                if not exc.transient or attempt >= self.retries:
-                    raise
-                LOG.info("copy of image %s to %s failed (%s), starting again",
-                         source["id"], task.target, exc.message)
-                time.sleep(self.backoff * 2**attempt)
-                attempt += 1
-                continue
-            made = self.images.get(task.target, image_id)
-            if made is None or not same_data(source, made):
-                self._delete(task.target, made)
-                raise EntryFailed(f"image {source['id']}: the copy in {task.target} does not "
-                                  "match the source's checksum; deleted")
-            return made
+        image_id = self._record(task, source, replaces)
+        try:
+            self._upload(task, source, image_id)
+        except RegionError:
+            self._delete(task.target, self.images.get(task.target, image_id))
+            raise
+        made = self.images.get(task.target, image_id)
+        if made is None or not same_data(source, made):
+            self._delete(task.target, made)
+            raise EntryFailed(f"image {source['id']}: the copy in {task.target} does not "
+                              "match the source's checksum; deleted")
+        return made
 
     def _record(self, task: Task, source: dict, replaces: list[str]) -> str:
         """Create the target image record and return its id: the source's id when the
@@ -183,7 +170,7 @@ class ImageCopier(Copier):
                                    image_record(source, task.scope.project_id, image_id))
                 return image_id
             except RegionError as exc:
-                if not (_conflict(exc) and image_id == source["id"]):
+                if not (exc.status == HTTPStatus.CONFLICT and image_id == source["id"]):
                     raise
 
     def _upload(self, task: Task, source: dict, image_id: str) -> None:

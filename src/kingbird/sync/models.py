@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kingbird.db.base import Base, TimestampMixin, in_values
+from kingbird.sync import registry
 
 JOB_STATUSES = ("IN_PROGRESS", "SUCCESS", "FAILURE")
 ENTRY_STATUSES = ("QUEUED", "IN_PROGRESS", "SUCCESS", "FAILURE")
-RESOURCE_TYPES = ("keypair", "flavor", "image", "security_group")
+RESOURCE_TYPES = registry.RESOURCE_TYPES  # derived: types are registered there only
 
 
 class SyncJob(TimestampMixin, Base):
@@ -38,7 +39,6 @@ class SyncJobEntry(TimestampMixin, Base):
     __tablename__ = "sync_job_entries"
     __table_args__ = (
         sa.CheckConstraint(in_values("status", ENTRY_STATUSES), name="status"),
-        sa.CheckConstraint(in_values("resource_type", RESOURCE_TYPES), name="resource_type"),
         sa.Index(None, "status", "lease_expires_at"),
         sa.Index(None, "job_id"),
     )
@@ -48,6 +48,8 @@ class SyncJobEntry(TimestampMixin, Base):
         sa.String(36), sa.ForeignKey("sync_jobs.id", ondelete="CASCADE")
     )
     resource: Mapped[str] = mapped_column(sa.String(255))
+    # One of the registry's types, checked when the job is created (no CHECK: a
+    # new type is a registration, not a migration).
     resource_type: Mapped[str] = mapped_column(sa.String(32))
     source_region: Mapped[str] = mapped_column(sa.String(255))
     target_region: Mapped[str] = mapped_column(sa.String(255))

@@ -11,6 +11,7 @@ missing ones; Neutron's automatic egress rules are treated like any other.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from http import HTTPStatus
 
 from kingbird.core.exceptions import RegionError
 from kingbird.regions.copying import (
@@ -107,7 +108,7 @@ class SecurityGroupCopier(Copier):
         try:
             return self.groups.create(task.target, project, name, description)
         except RegionError as exc:
-            if "HTTP 409" not in exc.message:
+            if exc.status != HTTPStatus.CONFLICT:
                 raise
             made = self._one(task.target, project,
                              self.groups.by_name(task.target, project, name), name)
