@@ -21,15 +21,18 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from kingbird.db import migration
+from kingbird.db import leases, migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.models import Base
 from kingbird.quota import repository as quota_db
+from kingbird.quota import schedule_repository as schedule_db
 from kingbird.quota import status_repository as status_db
+from kingbird.quota.models import ProjectSyncStatus
 from kingbird.sync import repository as jobs_db
 
 pytestmark = pytest.mark.functional
 
+SYNC_STATUS = ProjectSyncStatus.__table__
 TABLES = {"quotas", "quota_classes", "project_sync_status", "sync_jobs", "sync_job_entries"}
 
 
@@ -220,13 +223,15 @@ def test_one_engine_wins_each_project_sync_lease(engines):
     projects = [f"p{i}" for i in range(40)]
     won: dict[str, list[str]] = {"engine-a": [], "engine-b": []}
     start = threading.Barrier(2)
+    with transaction(factories[0]) as s:
+        schedule_db.schedule_projects(s, projects)
 
     def engine_loop(owner, factory):
         def run():
             start.wait()
             for project in projects:
                 with transaction(factory) as s:
-                    if status_db.claim_project_sync(s, project, owner, 30):
+                    if leases.claim(s, SYNC_STATUS, project, owner, 30):
                         won[owner].append(project)
         return run
 
@@ -269,9 +274,10 @@ def test_every_repository_function_works_on_the_server(engines):
         assert quota_db.get_class_limits(s, "default") == {"cores": 100}
         assert quota_db.delete_class(s, "default") == 1
         assert status_db.projects_with_pending_sync_requests(s) == ["p1"]
-        assert status_db.claim_project_sync(s, "p1", "engine-a", 30, now=t0)
-        assert not status_db.claim_project_sync(s, "p1", "engine-b", 30, now=t0)
-        assert status_db.renew_project_lease(s, "p1", "engine-a", 30, now=t0)
+        (claimed_project,) = schedule_db.claim_due_projects(s, "engine-a", 30, t0, now=t0)
+        assert claimed_project.project_id == "p1"
+        assert not leases.claim(s, SYNC_STATUS, "p1", "engine-b", 30, now=t0)
+        assert status_db.renew_project_leases(s, ["p1"], "engine-a", 30, now=t0) == ["p1"]
         status_db.record_sync_result(s, "p1", "FAILURE", ["RegionTwo", "RegionThree"], "timeout",
                               now=t0, owner="engine-a")
     with transaction(factory) as s:

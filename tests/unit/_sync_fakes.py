@@ -12,8 +12,8 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from kingbird.core.exceptions import RegionError
-from kingbird.regions.copying import LeaseLost, Scope, Task
+from kingbird.core.exceptions import LeaseLost, RegionError
+from kingbird.regions.copying import Scope, Task
 
 SCOPE = Scope(project_id="p" * 32, user_id="u" * 32)
 

@@ -99,5 +99,5 @@ def test_an_expired_lease_is_taken_over_and_the_old_owner_cannot_renew(tx):
         reconcile_db.claim_object(session, "network", net["id"], "e1", 30, now=start)
         later = start + dt.timedelta(seconds=31)
         assert reconcile_db.claim_object(session, "network", net["id"], "e2", 30, now=later)
-        assert not reconcile_db.renew_object_lease(session, "network", net["id"], "e1", 30,
-                                                   now=later)
+        assert reconcile_db.renew_object_leases(session, "network", [net["id"]], "e1", 30,
+                                                now=later) == []

@@ -11,11 +11,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from kingbird.core import exceptions
-from kingbird.db import migration
+from kingbird.db import leases, migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.models import Base
 from kingbird.quota import repository as quota_db
+from kingbird.quota import schedule_repository as schedule_db
 from kingbird.quota import status_repository as status_db
+from kingbird.quota.models import ProjectSyncStatus
 from kingbird.sync import repository as jobs_db
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
@@ -23,6 +25,12 @@ T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 
 def later(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
+
+
+def claim_sync(s, project_id: str, owner: str, now: dt.datetime) -> bool:
+    """Take the lease of a project's sync, as an engine's claim does."""
+    schedule_db.schedule_projects(s, [project_id], now=now)
+    return leases.claim(s, ProjectSyncStatus.__table__, project_id, owner, 30, now=now)
 
 
 def entries(n: int, resource_type: str = "keypair") -> list[dict]:
@@ -136,15 +144,15 @@ def test_requested_syncs_are_listed_oldest_first(factory):
 
 def test_project_sync_lease_is_exclusive_until_it_expires(factory):
     with transaction(factory) as s:
-        assert status_db.claim_project_sync(s, "p1", "engine-a", 30, now=T0)
+        assert claim_sync(s, "p1", "engine-a", now=T0)
     with transaction(factory) as s:
-        assert not status_db.claim_project_sync(s, "p1", "engine-b", 30, now=later(29))
-        assert not status_db.claim_project_sync(s, "p1", "engine-a", 30, now=later(29))
-        assert status_db.renew_project_lease(s, "p1", "engine-a", 30, now=later(29))
-        assert not status_db.renew_project_lease(s, "p1", "engine-b", 30, now=later(29))
+        assert not claim_sync(s, "p1", "engine-b", now=later(29))
+        assert not claim_sync(s, "p1", "engine-a", now=later(29))
+        assert status_db.renew_project_leases(s, ["p1"], "engine-a", 30, now=later(29)) == ["p1"]
+        assert status_db.renew_project_leases(s, ["p1"], "engine-b", 30, now=later(29)) == []
     with transaction(factory) as s:
-        assert not status_db.claim_project_sync(s, "p1", "engine-b", 30, now=later(58))
-        assert status_db.claim_project_sync(s, "p1", "engine-b", 30, now=later(59))
+        assert not claim_sync(s, "p1", "engine-b", now=later(58))
+        assert claim_sync(s, "p1", "engine-b", now=later(59))
         status = status_db.get_sync_status(s, "p1")
     assert status["lease_owner"] == "engine-b"
     assert status["lease_expires_at"] == later(89)
@@ -154,12 +162,12 @@ def test_project_sync_lease_is_exclusive_until_it_expires(factory):
 def test_record_sync_result_releases_lease_and_clears_request(factory):
     with transaction(factory) as s:
         status_db.request_project_sync(s, "p1", now=T0)
-        assert status_db.claim_project_sync(s, "p1", "engine-a", 30, now=later(1))
+        assert claim_sync(s, "p1", "engine-a", now=later(1))
         status_db.record_sync_result(s, "p1", "FAILURE", ["RegionTwo"], "RegionTwo: timeout",
                               now=later(5))
         status = status_db.get_sync_status(s, "p1")
         assert status_db.projects_with_pending_sync_requests(s) == []
-        assert status_db.claim_project_sync(s, "p1", "engine-b", 30, now=later(6))
+        assert claim_sync(s, "p1", "engine-b", now=later(6))
     assert status == {
         "project_id": "p1", "last_sync_at": later(5), "outcome": "FAILURE",
         "failed_regions": ["RegionTwo"], "reason": "RegionTwo: timeout",
@@ -170,7 +178,7 @@ def test_record_sync_result_releases_lease_and_clears_request(factory):
 
 def test_record_sync_result_keeps_a_request_made_during_the_sync(factory):
     with transaction(factory) as s:
-        assert status_db.claim_project_sync(s, "p1", "engine-a", 30, now=T0)
+        assert claim_sync(s, "p1", "engine-a", now=T0)
         status_db.request_project_sync(s, "p1", now=later(2))
         status_db.record_sync_result(s, "p1", "SUCCESS", [], None, now=later(5),
                               owner="engine-a", started_at=T0)
@@ -180,8 +188,8 @@ def test_record_sync_result_keeps_a_request_made_during_the_sync(factory):
 
 def test_record_sync_result_leaves_a_lease_taken_over_by_another_engine(factory):
     with transaction(factory) as s:
-        assert status_db.claim_project_sync(s, "p1", "engine-a", 30, now=T0)
-        assert status_db.claim_project_sync(s, "p1", "engine-b", 30, now=later(40))
+        assert claim_sync(s, "p1", "engine-a", now=T0)
+        assert claim_sync(s, "p1", "engine-b", now=later(40))
         status_db.record_sync_result(s, "p1", "SUCCESS", [], None, now=later(41), owner="engine-a")
         status = status_db.get_sync_status(s, "p1")
     assert status["outcome"] == "SUCCESS"

@@ -8,12 +8,14 @@ import threading
 
 import pytest
 
+from kingbird.core.exceptions import LeaseLost, WorkFailed
 from kingbird.dr import plan_repository as plans_db
 from kingbird.dr import retention
 from kingbird.dr import steps as dr_steps
 from kingbird.dr import workflow_repository as workflows_db
 from kingbird.dr.worker import DrWorker
-from kingbird.dr.workflow import LeaseLost, StepFailed, Workflow
+from kingbird.dr.workflow import Workflow
+from kingbird.engine.leased_work import Lease
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -37,7 +39,7 @@ class FakeCapture:
         if self.fail:
             wf.steps = [dr_steps.step("snapshot", "x")]
             wf.steps[0]["status"] = dr_steps.RUNNING
-            raise StepFailed(self.fail)
+            raise WorkFailed(self.fail)
         chain = retention.next_chain(previous, point["region"], plan["retention"]) \
             or point["id"]
         return {"shape": {"servers": []}, "volumes": [{"volume_id": "v", "incremental":
@@ -60,7 +62,7 @@ class FakeRecovery:
     def run(self, wf, plan, op):
         wf.run("import_backups", lambda: "imported")
         if self.fail:
-            wf.run("restore_volumes", lambda: (_ for _ in ()).throw(StepFailed(self.fail)))
+            wf.run("restore_volumes", lambda: (_ for _ in ()).throw(WorkFailed(self.fail)))
 
     def rollback(self, wf, plan, op):
         self.rolled_back.append(op["id"])
@@ -70,6 +72,10 @@ class FakeRecovery:
 def worker(tx, capture=None, recovery=None, owner="e1") -> DrWorker:
     return DrWorker(capture or FakeCapture(), recovery or FakeRecovery(), tx, owner,
                     workers=2, lease_seconds=30)
+
+
+def workflow(tx, kind, row, owner) -> Workflow:
+    return Workflow(tx, kind, row, owner, Lease(f"{kind} {row['id']}"))
 
 
 def claim(tx, kind, workflow_id, owner="e1", now=None):
@@ -115,7 +121,7 @@ def test_a_resumed_workflow_skips_done_steps_and_finds_a_lost_create(tx):
             "requested_by": "admin", "request_id": None,
             "steps": [dr_steps.step("a", "first"), dr_steps.step("b", "second")]})
     row = claim(tx, workflows_db.OPERATION, op["id"])
-    wf = Workflow(tx, workflows_db.OPERATION, row, "e1", 30)
+    wf = workflow(tx, workflows_db.OPERATION, row, "e1")
     wf.run("a", lambda: "did a")
     bucket = wf.state.setdefault("server", {})
     with pytest.raises(RuntimeError):
@@ -125,7 +131,7 @@ def test_a_resumed_workflow_skips_done_steps_and_finds_a_lost_create(tx):
         workflows_db.save(session, workflows_db.OPERATION, op["id"], "e1",
                          {"lease_expires_at": T0})  # its lease runs out
     row = claim(tx, workflows_db.OPERATION, op["id"], "e2")
-    resumed = Workflow(tx, workflows_db.OPERATION, row, "e2", 30)
+    resumed = workflow(tx, workflows_db.OPERATION, row, "e2")
     assert resumed.step("a")["status"] == "DONE"
     assert resumed.state["server"] == {"pending": True}
     ran = []
@@ -142,8 +148,8 @@ def test_a_failed_restore_point_is_cleaned_up_and_says_why(tx):
     capture = FakeCapture(fail="server s2 no longer exists in R1")
     engine = worker(tx, capture)
     (point_id,) = engine.schedule(now=T0)
-    engine.run_restore_point(Workflow(tx, workflows_db.RESTORE_POINT,
-                                      claim(tx, workflows_db.RESTORE_POINT, point_id), "e1", 30))
+    engine.run_restore_point(workflow(tx, workflows_db.RESTORE_POINT,
+                                      claim(tx, workflows_db.RESTORE_POINT, point_id), "e1"))
     with tx() as session:
         point = workflows_db.get_restore_point(session, point_id)
     assert point["status"] == "ERROR"
@@ -161,7 +167,7 @@ def test_restore_points_beyond_retention_are_pruned_chain_by_chain(tx):
             point = workflows_db.create_restore_point(
                 session, plans_db.find_plan(session, plan["id"]), "requested", "R2")
         claimed = claim(tx, workflows_db.RESTORE_POINT, point["id"])
-        engine.run_restore_point(Workflow(tx, workflows_db.RESTORE_POINT, claimed, "e1", 30))
+        engine.run_restore_point(workflow(tx, workflows_db.RESTORE_POINT, claimed, "e1"))
         taken.append(point["id"])
     with tx() as session:
         statuses = [p["status"] for p in workflows_db.list_restore_points(session, plan["id"])]
@@ -173,7 +179,7 @@ def test_restore_points_beyond_retention_are_pruned_chain_by_chain(tx):
             point = workflows_db.create_restore_point(
                 session, plans_db.find_plan(session, plan2["id"]), "requested", "R2")
         claimed = claim(tx, workflows_db.RESTORE_POINT, point["id"])
-        engine.run_restore_point(Workflow(tx, workflows_db.RESTORE_POINT, claimed, "e1", 30))
+        engine.run_restore_point(workflow(tx, workflows_db.RESTORE_POINT, claimed, "e1"))
     with tx() as session:
         points = workflows_db.list_restore_points(session, plan2["id"])
     # Retention 3: the first chain (3 points) is kept whole while the second starts.
@@ -194,7 +200,7 @@ def test_a_failed_failover_is_rolled_back_and_the_plan_left_as_it_was(tx):
     recovery = FakeRecovery(fail="RegionTwo: HTTP 413: over quota")
     engine = worker(tx, recovery=recovery)
     claimed = claim(tx, workflows_db.OPERATION, op["id"])
-    engine.run_operation(Workflow(tx, workflows_db.OPERATION, claimed, "e1", 30))
+    engine.run_operation(workflow(tx, workflows_db.OPERATION, claimed, "e1"))
     with tx() as session:
         done = workflows_db.get_operation(session, op["id"])
         after = plans_db.find_plan(session, plan["id"])
@@ -211,14 +217,14 @@ def test_a_deleted_plan_goes_after_its_restore_points(tx):
     capture = FakeCapture()
     engine = worker(tx, capture)
     (point_id,) = engine.schedule(now=T0)
-    engine.run_restore_point(Workflow(tx, workflows_db.RESTORE_POINT,
-                                      claim(tx, workflows_db.RESTORE_POINT, point_id), "e1", 30))
+    engine.run_restore_point(workflow(tx, workflows_db.RESTORE_POINT,
+                                      claim(tx, workflows_db.RESTORE_POINT, point_id), "e1"))
     with tx() as session:
         plans_db.update_plan(session, plan["id"], {"status": "DELETING"})
     engine.finish_deleted_plans()
     row = claim(tx, workflows_db.RESTORE_POINT, point_id)
     assert row["status"] == "DELETING"
-    engine.run_restore_point(Workflow(tx, workflows_db.RESTORE_POINT, row, "e1", 30))
+    engine.run_restore_point(workflow(tx, workflows_db.RESTORE_POINT, row, "e1"))
     assert capture.deleted == [point_id]
     engine.finish_deleted_plans()
     with tx() as session:

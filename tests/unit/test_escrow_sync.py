@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 from kingbird import config
+from kingbird.db import leases
 from kingbird.db.session import transaction
 from kingbird.quota import region_state_repository as region_state_db
 from kingbird.quota import repository as quota_db
+from kingbird.quota import schedule_repository as schedule_db
 from kingbird.quota import status_repository as status_db
 from kingbird.quota.escrow import EscrowSettings
 from kingbird.quota.escrow_sync import EscrowSync
+from kingbird.quota.models import ProjectSyncStatus
 from kingbird.quota.syncer import FAILURE, SUCCESS, QuotaSyncer
 from kingbird.quota.view import ProjectView, RegionalQuota
 
@@ -201,6 +204,12 @@ def test_demand_steers_the_headroom_to_the_busy_region():
 
 # -- the syncer, with its database and both policies --------------------------------------
 
+def claim_sync(session, project_id, owner) -> bool:
+    """Take the lease of a project's sync, as an engine's claim does."""
+    schedule_db.schedule_projects(session, [project_id])
+    return leases.claim(session, ProjectSyncStatus.__table__, project_id, owner, 30)
+
+
 def quota_syncer(factory, regions, policy):
     conf = config.load_config([])
     conf.set_override("allocation", policy, group="quota")
@@ -239,14 +248,14 @@ def test_escrow_syncer_writes_increases_only_while_it_holds_the_lease(factory):
     regions = FakeRegions({"R1": nova(9, 19, 1, 2), "R2": nova(1, 1)})
     syncer_ = quota_syncer(factory, regions, "escrow")
     with transaction(factory) as session:
-        assert status_db.claim_project_sync(session, "p", "engine-1", 30)
+        assert claim_sync(session, "p", "engine-1")
     assert syncer_.sync("p", owner="engine-1").outcome == SUCCESS
     assert regions.total("instances") == 10 and regions.limits["R2"]["instances"] > 1
 
     with transaction(factory) as session:
         quota_db.set_project_limits(session, "p", {"instances": 30, "cores": 60})  # all grow
         status_db.record_sync_result(session, "p", SUCCESS, [], None)  # engine-1 let go...
-        assert status_db.claim_project_sync(session, "p", "engine-2", 30)  # ...engine-2 took it
+        assert claim_sync(session, "p", "engine-2")  # ...engine-2 took it
     outcome = syncer_.sync("p", owner="engine-1")  # a late sync by engine-1
     assert "another engine" in outcome.reason
     assert regions.total("instances") == 10  # nothing grew

@@ -15,7 +15,7 @@ from kingbird.network import repository as networks_db
 from kingbird.network.l2 import GlobalNetworkReconciler
 from kingbird.network.policy_reconciler import GlobalRouterReconciler, SecurityGroupRuleReconciler
 from kingbird.network.settings import NetworkingSettings
-from kingbird.network.worker import KeepAlive, LeaseLost, NetworkWorker
+from kingbird.network.worker import NetworkWorker
 from kingbird.regions.networking import RegionNetworking
 
 R1, R2, R3 = "RegionOne", "RegionTwo", "RegionThree"
@@ -307,10 +307,29 @@ def test_a_reconciled_object_is_due_again_only_after_the_poll_interval(tx, worke
         assert reconcile_db.due_objects(session, "network") == [network_id]
 
 
-def test_keep_alive_stops_a_reconcile_whose_lease_was_taken_over(tx):
+def test_a_reconcile_whose_lease_was_taken_over_stops_at_its_next_step(tx):
     network_id = make_network(tx)
+    steps = []
+
+    def reconciler(object_id, keep_alive):
+        steps.append("first")
+        with tx() as session:  # engine-2 takes the object over (engine-1's lease expired)
+            session.execute(networks_db.networks_table.update()
+                            .where(networks_db.networks_table.c.id == object_id)
+                            .values(lease_owner="engine-2"))
+        engine.renew_leases()
+        keep_alive()
+        steps.append("second")
+
+    engine = NetworkWorker({"network": reconciler}, tx, "engine-1", poll_interval=60,
+                           lease_seconds=30, workers=1)
+    try:
+        assert engine.run_once("network", network_id)
+    finally:
+        engine.shutdown()
+    assert steps == ["first"]
     with tx() as session:
-        assert reconcile_db.claim_object(session, "network", network_id, "engine-2", 30)
-    with pytest.raises(LeaseLost):
-        KeepAlive(tx, "network", network_id, "engine-1", lease_seconds=0)()
-    KeepAlive(tx, "network", network_id, "engine-2", lease_seconds=0)()  # the holder renews
+        assert reconcile_db.renew_object_leases(session, "network", [network_id], "engine-1",
+                                                30) == []
+        assert reconcile_db.renew_object_leases(session, "network", [network_id], "engine-2",
+                                                30) == [network_id]  # the holder renews

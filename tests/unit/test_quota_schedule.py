@@ -10,9 +10,11 @@ import time
 from functools import partial
 
 from kingbird.core.exceptions import RegionError
+from kingbird.db import leases
 from kingbird.engine.coordination import SCHEDULER, LocalCoordinator
 from kingbird.quota import schedule_repository as schedule_db
 from kingbird.quota import status_repository as status_db
+from kingbird.quota.models import ProjectSyncStatus
 from kingbird.quota.scheduler import QuotaScheduler
 from kingbird.quota.syncer import SyncOutcome
 
@@ -78,8 +80,8 @@ def test_claims_are_bounded_and_released_projects_are_claimable(tx):
     assert len(claim(tx, "e1", limit=2)) == 2
     assert len(claim(tx, "e2", limit=10)) == 3
     with tx() as s:
-        schedule_db.release_project(s, "p0", "e1")
-        schedule_db.release_project(s, "p3", "e1")  # not e1's: untouched
+        assert leases.release(s, ProjectSyncStatus.__table__, "p0", "e1")
+        assert not leases.release(s, ProjectSyncStatus.__table__, "p3", "e1")  # e2's: untouched
     assert [c.project_id for c in claim(tx, "e3")] == ["p0"]
 
 

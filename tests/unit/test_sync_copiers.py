@@ -16,8 +16,7 @@ from _sync_fakes import (
     task,
 )
 
-from kingbird.core.exceptions import RegionError
-from kingbird.regions.copying import EntryFailed, LeaseLost
+from kingbird.core.exceptions import LeaseLost, RegionError, WorkFailed
 from kingbird.sync.flavor import FlavorCopier
 from kingbird.sync.image import ImageCopier
 from kingbird.sync.keypair import KeypairCopier
@@ -44,7 +43,7 @@ def test_keypair_is_created_for_the_same_user_with_the_same_key(keypairs):
 
 def test_an_existing_keypair_is_refused_without_force(keypairs):
     keypairs.store[("R2", USER, "k")] = {"name": "k", "public_key": "ssh-rsa BBB"}
-    with pytest.raises(EntryFailed, match="already exists in R2"):
+    with pytest.raises(WorkFailed, match="already exists in R2"):
         KeypairCopier(keypairs).copy(task("k"))
     assert keypairs.writes.total == 0
 
@@ -66,7 +65,7 @@ def test_a_resumed_keypair_entry_finds_its_own_copy_and_does_nothing(keypairs):
 
 
 def test_a_keypair_gone_from_the_source_fails_the_entry(keypairs):
-    with pytest.raises(EntryFailed, match="keypair nope not found in R1"):
+    with pytest.raises(WorkFailed, match="keypair nope not found in R1"):
         KeypairCopier(keypairs).copy(task("nope"))
 
 
@@ -116,7 +115,7 @@ def test_force_recreates_a_flavor_of_another_size_and_drops_a_clashing_name(flav
 
 def test_an_equal_flavor_without_force_is_refused(flavors):
     flavors.add("R2", FLAVOR, specs={"hw:cpu_policy": "dedicated"}, access=["pa", "pb"])
-    with pytest.raises(EntryFailed, match="already exists"):
+    with pytest.raises(WorkFailed, match="already exists"):
         FlavorCopier(flavors).copy(task("gold"))
 
 
@@ -186,7 +185,7 @@ def test_a_transient_download_failure_starts_the_copy_again(images):
 
 def test_a_copy_with_the_wrong_checksum_is_deleted_and_fails(images):
     images.corrupt_uploads = True
-    with pytest.raises(EntryFailed, match="checksum"):
+    with pytest.raises(WorkFailed, match="checksum"):
         copier(images).copy(task("cirros"))
     assert images.by_name("R2", PROJECT, "cirros") == []
 
@@ -194,7 +193,7 @@ def test_a_copy_with_the_wrong_checksum_is_deleted_and_fails(images):
 def test_an_existing_image_is_refused_without_force_and_replaced_with_it(images):
     old = {**IMAGE, "id": "33333333-3333-3333-3333-333333333333", "protected": True}
     images.add("R2", old, b"old bytes")
-    with pytest.raises(EntryFailed, match="already exists"):
+    with pytest.raises(WorkFailed, match="already exists"):
         copier(images).copy(task("cirros"))
     copier(images).copy(task("cirros", force=True))
     (copy,) = images.by_name("R2", PROJECT, "cirros")
@@ -209,7 +208,7 @@ def test_the_upload_stops_when_the_lease_is_lost(images):
 def test_a_source_image_that_is_not_active_fails_the_entry(images):
     images.add("R1", {**IMAGE, "id": "44444444-4444-4444-4444-444444444444", "name": "q",
                       "status": "queued", "size": None})
-    with pytest.raises(EntryFailed, match="queued"):
+    with pytest.raises(WorkFailed, match="queued"):
         copier(images).copy(task("q"))
 
 
@@ -270,7 +269,7 @@ def test_force_brings_an_existing_group_in_line(groups):
     groups.add("R2", PROJECT, "web", "old", rules=[
         {"direction": "ingress", "protocol": "udp", "port_range_min": 53,
          "port_range_max": 53}])
-    with pytest.raises(EntryFailed, match="already exists"):
+    with pytest.raises(WorkFailed, match="already exists"):
         SecurityGroupCopier(groups).copy(task("web"))
     SecurityGroupCopier(groups).copy(task("web", force=True))
     assert summary(groups, "R2", "web") == summary(groups, "R1", "web")

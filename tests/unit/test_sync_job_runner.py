@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from kingbird.core.exceptions import RegionError
-from kingbird.regions.copying import Copier, EntryFailed, LeaseLost
+from kingbird.core.exceptions import LeaseLost, RegionError, WorkFailed
+from kingbird.regions.copying import Copier
 from kingbird.sync import repository as jobs_db
 from kingbird.sync.models import SyncJobEntry
 from kingbird.sync.runner import JobRunner
@@ -44,7 +44,7 @@ class ScriptedCopier(Copier):
             if kind == "block":
                 assert self.release.wait(10)
             elif kind == "fail":
-                raise EntryFailed("keypair fail already exists in R2")
+                raise WorkFailed("keypair fail already exists in R2")
             elif kind == "region":
                 raise RegionError("R2", "create keypair: connection refused", transient=True)
             elif kind == "crash":

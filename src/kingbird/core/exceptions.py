@@ -86,3 +86,21 @@ class RegionError(KingbirdError):
         self.transient = transient
         self.status = status
         super().__init__(f"{region}: {message}")
+
+
+class WorkFailed(Exception):
+    """Leased work (a sync entry, a DR workflow step) cannot succeed; the message is
+    what the user is shown in the work's ``error``.
+
+    Not a ``KingbirdError``: it never becomes an HTTP answer, it is recorded.
+    """
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class LeaseLost(Exception):
+    """This engine no longer holds the lease of the work it is doing (another engine
+    took it over after it expired, or this engine is stopping): stop now and record
+    nothing; whoever holds the lease next resumes the work."""

@@ -26,13 +26,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from kingbird.core.exceptions import RegionError
+from kingbird.core.exceptions import RegionError, WorkFailed
 from kingbird.dr import retention
 from kingbird.dr import shape as dr_shape
 from kingbird.dr import steps as dr_steps
 from kingbird.dr.access import Clients, DrAccess
 from kingbird.dr.resources import ensure_resources, read_shape
-from kingbird.dr.workflow import StepFailed, Workflow, status_error
+from kingbird.dr.workflow import Workflow, status_error
 
 LOG = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Capture:
         """Run the restore point's steps; the columns to write when it is AVAILABLE.
 
         :param previous: the plan's other restore points, oldest first.
-        :raises StepFailed, RegionError: the restore point failed (cleaned up by
+        :raises WorkFailed, RegionError: the restore point failed (cleaned up by
             ``abandon``).
         """
         if not wf.steps:
@@ -128,7 +128,7 @@ class Capture:
         for volume in dr_shape.all_volumes(shape):
             match = next((v for name, v in found.items() if volume["id"] in name), None)
             if match is None:
-                raise StepFailed(f"volume {volume['id']} of server {volume['server_name']} "
+                raise WorkFailed(f"volume {volume['id']} of server {volume['server_name']} "
                                  f"has no replica in {target}")
             replicas[volume["id"]] = match
         wf.state["replicas"] = replicas
@@ -170,7 +170,7 @@ class Capture:
             missing = [v["id"] for v in server["volumes"]
                        if v["id"] not in entry["volume_snapshots"]]
             if missing:
-                raise StepFailed(f"the snapshot of {server['name']} has no snapshot of "
+                raise WorkFailed(f"the snapshot of {server['name']} has no snapshot of "
                                  f"volume(s) {', '.join(missing)}")
             wf.save()
         total = sum(len(e["volume_snapshots"]) for e in snapshots.values())

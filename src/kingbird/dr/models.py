@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kingbird.db.base import Base, TimestampMixin, in_values
+from kingbird.db.leases import LeaseMixin
 
 DR_METHODS = ("snapshot-backup", "replication")
 PLAN_STATUSES = ("ACTIVE", "FAILING_OVER", "FAILED_OVER", "FAILING_BACK", "DELETING")
@@ -26,15 +27,13 @@ OPERATION_KINDS = ("failover", "failback")
 OPERATION_STATUSES = ("QUEUED", "IN_PROGRESS", "SUCCESS", "FAILURE")
 
 
-class WorkflowMixin:
+class WorkflowMixin(LeaseMixin):
     """Progress of a workflow and the lease of the engine running it."""
 
     steps: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     state: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     error: Mapped[str | None] = mapped_column(sa.Text)
     attempts: Mapped[int] = mapped_column(default=0)
-    lease_owner: Mapped[str | None] = mapped_column(sa.String(255))
-    lease_expires_at: Mapped[dt.datetime | None]
 
 
 class ProtectionPlan(TimestampMixin, Base):

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kingbird.core.exceptions import RegionError
+from kingbird.core.exceptions import RegionError, WorkFailed
 from kingbird.dr import networks as dr_networks
 from kingbird.dr import plan_repository as plans_db
 from kingbird.dr import shape as dr_shape
@@ -37,7 +37,7 @@ from kingbird.dr import workflow_repository as workflows_db
 from kingbird.dr.access import Clients, DrAccess
 from kingbird.dr.resources import ensure_resources
 from kingbird.dr.volumes import VolumeRecovery
-from kingbird.dr.workflow import WAIT_TIMEOUT, StepFailed, Workflow, status_error
+from kingbird.dr.workflow import WAIT_TIMEOUT, Workflow, status_error
 
 LOG = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Recovery:
     def run(self, wf: Workflow, plan: Mapping[str, Any], op: Mapping[str, Any]) -> None:
         """Run every step not done yet.
 
-        :raises StepFailed, RegionError: the operation failed (see ``rollback``).
+        :raises WorkFailed, RegionError: the operation failed (see ``rollback``).
         """
         project = self.access.project(plan["trust_id"])
         source, target = op["from_region"], op["to_region"]
@@ -77,7 +77,7 @@ class Recovery:
         with self.db() as session:
             point = workflows_db.get_restore_point(session, point_id)
         if point is None or point["status"] != "AVAILABLE":
-            raise StepFailed(f"restore point {point_id} is not available")
+            raise WorkFailed(f"restore point {point_id} is not available")
         shape, volumes = point["shape"], point["volumes"]
         if point["method"] == dr_steps.REPLICATION:
             wf.run("manage_replicas", lambda: self.volumes.manage(wf, op, volumes, target))
@@ -102,7 +102,7 @@ class Recovery:
     def _existing_port(self, target: str, placement, tag: str) -> str | None:
         """Our port holding the placement's addresses, or None if they are free.
 
-        :raises StepFailed: an address is in use by someone else's port.
+        :raises WorkFailed: an address is in use by someone else's port.
         """
         network = self.access.admin.network
         for fixed in placement.fixed_ips:
@@ -111,7 +111,7 @@ class Recovery:
             for port in ports:
                 if port.get("description") == tag:
                     return port["id"]
-                raise StepFailed(f"{fixed['ip_address']} is already used in {target} by port "
+                raise WorkFailed(f"{fixed['ip_address']} is already used in {target} by port "
                                  f"{port['id']}")
         return None
 
@@ -334,7 +334,7 @@ class Recovery:
                     if volume is not None:
                         admin.volumes.delete(target, volume_id)
                 done.append(f"{len(volumes)} restored volumes")
-        except (RegionError, StepFailed) as exc:
+        except (RegionError, WorkFailed) as exc:
             left.append(f"rollback incomplete: {getattr(exc, 'message', exc)}")
         text = f"removed from {target}: " + ", ".join(done) if done else ""
         return "; ".join(t for t in [text, *left] if t)

@@ -15,11 +15,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from kingbird.core.exceptions import RegionError
+from kingbird.core.exceptions import RegionError, WorkFailed
 from kingbird.dr import shape as dr_shape
 from kingbird.dr.access import Clients, DrAccess
-from kingbird.dr.workflow import StepFailed, Workflow
-from kingbird.regions.copying import EntryFailed, Scope, Task
+from kingbird.dr.workflow import Workflow
+from kingbird.regions.copying import Scope, Task
 
 LOG = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ LOG = logging.getLogger(__name__)
 def read_shape(admin: Clients, region: str, server_ids: list[str]) -> dict:
     """The shape of the VNF made of ``server_ids`` (in boot order) in ``region``.
 
-    :raises StepFailed: a server, its flavor or keypair is gone, or a server does
+    :raises WorkFailed: a server, its flavor or keypair is gone, or a server does
         not boot from a volume.
     :raises RegionError: the region failed.
     """
@@ -40,13 +40,13 @@ def read_shape(admin: Clients, region: str, server_ids: list[str]) -> dict:
     for server_id in server_ids:
         server = admin.servers.get(region, server_id)
         if server is None:
-            raise StepFailed(f"server {server_id} no longer exists in {region}")
+            raise WorkFailed(f"server {server_id} no longer exists in {region}")
         servers.append(server)
         attachments[server_id] = admin.servers.attachments(region, server_id)
         for attachment in attachments[server_id]:
             volume = admin.volumes.get(region, attachment["volumeId"])
             if volume is None:
-                raise StepFailed(f"volume {attachment['volumeId']} of server "
+                raise WorkFailed(f"volume {attachment['volumeId']} of server "
                                  f"{server['name']} is gone from {region}")
             volumes[volume["id"]] = volume
         ports[server_id] = admin.network.list_ports(region, device_id=server_id)
@@ -65,14 +65,14 @@ def read_shape(admin: Clients, region: str, server_ids: list[str]) -> dict:
         if flavor_id not in flavors:
             flavor = admin.flavors.get(region, flavor_id)
             if flavor is None:
-                raise StepFailed(f"flavor {flavor_id} of server {server['name']} no longer "
+                raise WorkFailed(f"flavor {flavor_id} of server {server['name']} no longer "
                                  f"exists in {region}")
             flavors[flavor_id] = flavor
         key_name = server.get("key_name")
         if key_name and key_name not in keypairs:
             keypair = admin.keypairs.get(region, server["user_id"], key_name)
             if keypair is None:
-                raise StepFailed(f"keypair {key_name} of server {server['name']} no longer "
+                raise WorkFailed(f"keypair {key_name} of server {server['name']} no longer "
                                  f"exists in {region}")
             keypairs[key_name] = dict(keypair, user_id=server["user_id"])
     try:
@@ -80,7 +80,7 @@ def read_shape(admin: Clients, region: str, server_ids: list[str]) -> dict:
                                networks=networks, flavors=flavors, keypairs=keypairs,
                                security_groups=groups)
     except dr_shape.ShapeError as exc:
-        raise StepFailed(str(exc)) from None
+        raise WorkFailed(str(exc)) from None
 
 
 class _CopyProgress:
@@ -107,7 +107,7 @@ def _copy(access: DrAccess, workflow: Workflow, kind: str, resource: str, source
                 progress=_CopyProgress(workflow))
     try:
         access.copiers[kind].copy(task)
-    except (RegionError, EntryFailed) as exc:
+    except (RegionError, WorkFailed) as exc:
         return exc.message
     return None
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kingbird.core.exceptions import WorkFailed
 from kingbird.dr import shape as dr_shape
 from kingbird.dr.access import Clients, DrAccess
-from kingbird.dr.workflow import StepFailed, Workflow, status_error
+from kingbird.dr.workflow import Workflow, status_error
 
 
 class VolumeRecovery:
@@ -142,7 +143,7 @@ class VolumeRecovery:
             entry = wf.state["volumes"][volume["volume_id"]]
             current = admin.volumes.get(target, entry["id"])
             if current is None:
-                raise StepFailed(f"volume {entry['id']} disappeared from {target}")
+                raise WorkFailed(f"volume {entry['id']} disappeared from {target}")
             if current.get("os-vol-tenant-attr:tenant_id") == plan["project_id"]:
                 continue
             transfer = entry.get("transfer")

@@ -7,28 +7,31 @@ no engine holds — new ones, or those whose engine died (lease expired) — and
 runs them on a bounded pool. A workflow resumed after a crash goes on from its
 recorded steps and state (``dr_workflow``). After a restore point is taken, the
 plan's restore points beyond retention are marked for deletion.
+
+The worker is a ``kingbird.engine.leased_work.LeasedWorker``: the leases of the
+running workflows are renewed in the background for as long as they run, and
+each workflow's outcome is recorded by the ``LeasedWork`` of its kind below.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
 import logging
-import threading
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Hashable
 from contextlib import AbstractContextManager
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from kingbird.core.exceptions import KingbirdError, RegionError
+from kingbird.core.exceptions import KingbirdError, RegionError, WorkFailed
 from kingbird.dr import plan_repository as plans_db
 from kingbird.dr import retention
 from kingbird.dr import steps as dr_steps
 from kingbird.dr import workflow_repository as workflows_db
 from kingbird.dr.capture import Capture
 from kingbird.dr.recovery import Recovery
-from kingbird.dr.workflow import LeaseLost, StepFailed, Workflow
+from kingbird.dr.workflow import Workflow
+from kingbird.engine.leased_work import Lease, LeasedWork, LeasedWorker
 from kingbird.regions.trusts import Trusts
 
 LOG = logging.getLogger(__name__)
@@ -45,20 +48,142 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _message(exc: Exception) -> str:
-    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
+class _WorkflowWork(LeasedWork):
+    """A claimed DR workflow: the user is told the reason of an expected failure."""
+
+    expected = (WorkFailed, RegionError, ValueError)
+
+    def __init__(self, worker: DrWorker, wf: Workflow, name: str):
+        super().__init__((wf.kind, wf.id), name, wf.lease)
+        self.worker = worker
+        self.wf = wf
 
 
-def _failure(exc: Exception, what: str) -> str:
-    """What the user is told of a workflow's failure: the reason of an expected one;
-    for a bug, its type only (the traceback goes to the log)."""
-    if isinstance(exc, StepFailed | RegionError | ValueError):
-        return _message(exc)
-    LOG.exception("%s crashed", what)
-    return f"internal error: {type(exc).__name__}"
+class RestorePointCapture(_WorkflowWork):
+    """A restore point being taken (``CREATING``)."""
+
+    def __init__(self, worker: DrWorker, wf: Workflow):
+        super().__init__(worker, wf, f"restore point {wf.id}")
+        self.plan: dict | None = None
+        self.result: dict = {}
+
+    def run(self) -> None:
+        point = self.wf.row
+        with self.worker.db() as session:
+            self.plan = plans_db.find_plan(session, point["plan_id"])
+            previous = [p for p in workflows_db.list_restore_points(session, point["plan_id"])
+                        if p["id"] != point["id"]]
+        if self.plan is None or self.plan["status"] == "DELETING":
+            raise WorkFailed("the plan is being deleted")
+        self.result = self.worker.capture.take(self.wf, self.plan, point, previous)
+
+    def finish(self) -> None:
+        point = self.wf.row
+        self.wf.release(status="AVAILABLE", completed_at=_now(), error=None, **self.result)
+        LOG.info("restore point %s of plan %s available (%d GB)", point["id"],
+                 point["plan_id"], self.result["size_gb"])
+        self.worker.prune(point["plan_id"])
+
+    def fail(self, reason: str) -> None:
+        wf, point = self.wf, self.wf.row
+        wf.fail_running(reason)
+        left = self.worker.capture.abandon(wf, self.plan, point)
+        error = f"{wf.failed_step() or 'restore point'}: {reason}"
+        if left:
+            error += f" (cleanup incomplete: {left})"
+        wf.release(status="ERROR", error=error)
+        LOG.warning("restore point %s of plan %s failed: %s", point["id"], point["plan_id"],
+                    error)
 
 
-class DrWorker:
+class RestorePointDeletion(_WorkflowWork):
+    """A restore point whose backups are being deleted (``DELETING``)."""
+
+    def __init__(self, worker: DrWorker, wf: Workflow):
+        super().__init__(worker, wf, f"deletion of restore point {wf.id}")
+        self.blocked = False
+
+    def run(self) -> None:
+        point = self.wf.row
+        with self.worker.db() as session:
+            others = [p for p in workflows_db.list_restore_points(session, point["plan_id"])
+                      if p["id"] != point["id"]]
+        # Another restore point still builds on this one's backups: wait for it.
+        self.blocked = retention.blocking_deletion(point, others)
+        if not self.blocked:
+            self.worker.capture.delete(self.wf, point)
+
+    def finish(self) -> None:
+        if self.blocked:
+            self.wf.release()
+            return
+        self._forget()
+
+    def retry(self, exc: Exception, reason: str) -> bool:
+        point = self.wf.row
+        if not isinstance(exc, RegionError | WorkFailed):
+            return True  # a bug: left to its lease, claimed again when it expires
+        if point["attempts"] >= DELETE_ATTEMPTS:
+            return False
+        LOG.info("restore point %s: deletion to retry (%s)", point["id"], reason)
+        self.wf.release(until=_now() + dt.timedelta(seconds=30 * point["attempts"]),
+                        error=f"deletion: {reason}")
+        return True
+
+    def fail(self, reason: str) -> None:
+        point = self.wf.row
+        LOG.warning("restore point %s forgotten; its backups in %s were not deleted: %s",
+                    point["id"], point["region"], reason)
+        self._forget()
+
+    def _forget(self) -> None:
+        point = self.wf.row
+        with self.worker.db() as session:
+            workflows_db.delete_restore_point_row(session, point["id"])
+        LOG.info("restore point %s of plan %s deleted", point["id"], point["plan_id"])
+
+
+class RecoveryOperation(_WorkflowWork):
+    """A failover or a failback."""
+
+    def __init__(self, worker: DrWorker, wf: Workflow):
+        super().__init__(worker, wf, f"{wf.row['kind']} {wf.id}")
+        self.plan: dict | None = None
+
+    def run(self) -> None:
+        op = self.wf.row
+        with self.worker.db() as session:
+            self.plan = plans_db.find_plan(session, op["plan_id"])
+        if op["status"] == "QUEUED":
+            self.wf.save(status="IN_PROGRESS", started_at=_now())
+        if self.plan is None:
+            raise WorkFailed("the plan was deleted")
+        self.worker.recovery.run(self.wf, self.plan, op)
+
+    def finish(self) -> None:
+        wf, op = self.wf, self.wf.row
+        for entry in wf.steps:
+            if entry["status"] == dr_steps.PENDING:
+                entry["status"] = dr_steps.SKIPPED
+        wf.release(status="SUCCESS", finished_at=_now(), error=None)
+        LOG.info("%s %s of plan %s succeeded", op["kind"], op["id"], op["plan_id"])
+
+    def fail(self, reason: str) -> None:
+        wf, op, plan = self.wf, self.wf.row, self.plan
+        wf.fail_running(reason)
+        step = wf.failed_step() or op["kind"]
+        undone = self.worker.recovery.rollback(wf, plan, op) if plan is not None else ""
+        error = f"{step}: {reason}" + (f" ({undone})" if undone else "")
+        wf.release(status="FAILURE", error=error, finished_at=_now())
+        if plan is not None:
+            back = _FINISHED_PLAN_STATUS[op["kind"]][0]
+            with self.worker.db() as session:
+                plans_db.update_plan(session, plan["id"], {
+                    "status": back, "error": f"{op['kind']} {op['id']}: {reason}"})
+        LOG.warning("%s %s of plan %s failed: %s", op["kind"], op["id"], op["plan_id"], error)
+
+
+class DrWorker(LeasedWorker):
     """Schedules and runs DR workflows.
 
     :param capture: takes and deletes restore points.
@@ -68,18 +193,11 @@ class DrWorker:
 
     def __init__(self, capture: Capture, recovery: Recovery, db: Db, owner: str, *,
                  workers: int, lease_seconds: float, trusts: Trusts | None = None):
+        super().__init__(owner, workers=workers, lease_seconds=lease_seconds, name="dr")
         self.capture = capture
         self.recovery = recovery
         self.db = db
-        self.owner = owner
-        self.workers = workers
-        self.lease_seconds = lease_seconds
         self.trusts = trusts
-        self.stopping = threading.Event()
-        self._pool = cf.ThreadPoolExecutor(max_workers=workers,
-                                           thread_name_prefix="kingbird-dr")
-        self._running: set[tuple[str, str]] = set()
-        self._lock = threading.Lock()
 
     # -- worker protocol ----------------------------------------------------------------
 
@@ -88,30 +206,42 @@ class DrWorker:
             return
         self.schedule()
         self.finish_deleted_plans()
+        self.fill()
+
+    def claim(self, limit: int) -> list[LeasedWork]:
+        claimed: list[LeasedWork] = []
         for kind in (workflows_db.OPERATION, workflows_db.RESTORE_POINT):
             with self.db() as session:
                 candidates = workflows_db.claimable(session, kind)
             for workflow_id in candidates:
-                with self._lock:
-                    if len(self._running) >= self.workers or (kind, workflow_id) in self._running:
-                        continue
+                if len(claimed) >= limit:
+                    return claimed
+                if self.busy_with((kind, workflow_id)):
+                    continue
                 with self.db() as session:
                     row = workflows_db.claim(session, kind, workflow_id, self.owner,
-                                                self.lease_seconds)
-                if row is None:
-                    continue
-                with self._lock:
-                    self._running.add((kind, workflow_id))
-                self._pool.submit(self._run, kind, row)
+                                             self.lease_seconds)
+                if row is not None:
+                    claimed.append(self.work(Workflow(self.db, kind, row, self.owner,
+                                                      Lease(f"{kind} {workflow_id}"))))
+        return claimed
 
-    def shutdown(self) -> None:
-        """Stop at the next step; leases expire and another engine resumes."""
-        self.stopping.set()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def renew(self, keys: list[Hashable]) -> list[tuple[str, str]]:
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for kind, workflow_id in keys:  # type: ignore[misc]
+            by_kind[kind].append(workflow_id)
+        with self.db() as session:
+            return [(kind, workflow_id) for kind, ids in by_kind.items()
+                    for workflow_id in workflows_db.renew(session, kind, ids, self.owner,
+                                                          self.lease_seconds)]
 
-    def idle(self) -> bool:
-        with self._lock:
-            return not self._running
+    def work(self, wf: Workflow) -> LeasedWork:
+        """What to do with a claimed workflow."""
+        if wf.kind == workflows_db.OPERATION:
+            return RecoveryOperation(self, wf)
+        if wf.row["status"] == "DELETING":
+            return RestorePointDeletion(self, wf)
+        return RestorePointCapture(self, wf)
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -179,113 +309,13 @@ class DrWorker:
 
     # -- running ------------------------------------------------------------------------
 
-    def _run(self, kind: str, row: dict) -> None:
-        try:
-            wf = Workflow(self.db, kind, row, self.owner, self.lease_seconds, self.stopping)
-            if kind == workflows_db.RESTORE_POINT:
-                self.run_restore_point(wf)
-            else:
-                self.run_operation(wf)
-        except LeaseLost as exc:
-            LOG.info("DR %s %s left to another engine: %s", kind, row["id"], exc)
-        except SQLAlchemyError as exc:
-            LOG.warning("DR %s %s interrupted by the database: %s", kind, row["id"], exc)
-        except Exception:
-            LOG.exception("DR %s %s crashed", kind, row["id"])
-        finally:
-            with self._lock:
-                self._running.discard((kind, row["id"]))
-
     def run_restore_point(self, wf: Workflow) -> None:
-        point = wf.row
-        with self.db() as session:
-            plan = plans_db.find_plan(session, point["plan_id"])
-            previous = [p for p in workflows_db.list_restore_points(session, point["plan_id"])
-                        if p["id"] != point["id"]]
-        if point["status"] == "DELETING":
-            self._delete_restore_point(wf, point, previous)
-            return
-        result, message = None, None
-        try:
-            if plan is None or plan["status"] == "DELETING":
-                raise StepFailed("the plan is being deleted")
-            result = self.capture.take(wf, plan, point, previous)
-        except (LeaseLost, SQLAlchemyError):
-            raise
-        except Exception as exc:
-            message = _failure(exc, f"restore point {point['id']}")
-        if message is not None:
-            wf.fail_running(message)
-            left = self.capture.abandon(wf, plan, point)
-            error = f"{wf.failed_step() or 'restore point'}: {message}"
-            if left:
-                error += f" (cleanup incomplete: {left})"
-            wf.save(status="ERROR", error=error, lease_owner=None, lease_expires_at=None)
-            LOG.warning("restore point %s of plan %s failed: %s", point["id"],
-                        point["plan_id"], error)
-            return
-        wf.save(status="AVAILABLE", completed_at=_now(), lease_owner=None,
-                lease_expires_at=None, error=None, **result)
-        LOG.info("restore point %s of plan %s available (%d GB)", point["id"],
-                 point["plan_id"], result["size_gb"])
-        self.prune(point["plan_id"])
-
-    def _delete_restore_point(self, wf: Workflow, point: dict, others: list[dict]) -> None:
-        if retention.blocking_deletion(point, others):
-            with self.db() as session:
-                workflows_db.release(session, workflows_db.RESTORE_POINT, point["id"], self.owner)
-            return
-        try:
-            self.capture.delete(wf, point)
-        except (RegionError, StepFailed) as exc:
-            if point["attempts"] < DELETE_ATTEMPTS:
-                LOG.info("restore point %s: deletion to retry (%s)", point["id"], _message(exc))
-                retry_at = _now() + dt.timedelta(seconds=30 * point["attempts"])
-                wf.save(error=f"deletion: {_message(exc)}", lease_expires_at=retry_at)
-                return
-            LOG.warning("restore point %s forgotten; its backups in %s were not deleted: %s",
-                        point["id"], point["region"], _message(exc))
-        with self.db() as session:
-            workflows_db.delete_restore_point_row(session, point["id"])
-        LOG.info("restore point %s of plan %s deleted", point["id"], point["plan_id"])
+        """Take or delete a claimed restore point now, in this thread."""
+        self.carry_out(self.work(wf))
 
     def run_operation(self, wf: Workflow) -> None:
-        op = wf.row
-        with self.db() as session:
-            plan = plans_db.find_plan(session, op["plan_id"])
-        if op["status"] == "QUEUED":
-            wf.save(status="IN_PROGRESS", started_at=_now())
-        message = None
-        try:
-            if plan is None:
-                raise StepFailed("the plan was deleted")
-            self.recovery.run(wf, plan, op)
-        except (LeaseLost, SQLAlchemyError):
-            raise
-        except Exception as exc:
-            message = _failure(exc, f"{op['kind']} {op['id']}")
-        if message is not None:
-            wf.fail_running(message)
-            step = wf.failed_step() or op["kind"]
-            undone = self.recovery.rollback(wf, plan, op) if plan is not None else ""
-            error = f"{step}: {message}" + (f" ({undone})" if undone else "")
-            wf.save(status="FAILURE", error=error, finished_at=_now(), lease_owner=None,
-                    lease_expires_at=None)
-            if plan is not None:
-                back = _FINISHED_PLAN_STATUS[op["kind"]][0]
-                with self.db() as session:
-                    plans_db.update_plan(session, plan["id"], {"status": back,
-                                                             "error": f"{op['kind']} "
-                                                                      f"{op['id']}: {message}"})
-            LOG.warning("%s %s of plan %s failed: %s", op["kind"], op["id"], op["plan_id"],
-                        error)
-            return
-        for entry in wf.steps:
-            if entry["status"] == dr_steps.PENDING:
-                entry["status"] = dr_steps.SKIPPED
-        wf.save(status="SUCCESS", finished_at=_now(), error=None, lease_owner=None,
-                lease_expires_at=None)
-        LOG.info("%s %s of plan %s succeeded", op["kind"], op["id"], op["plan_id"])
+        """Run a claimed failover or failback now, in this thread."""
+        self.carry_out(self.work(wf))
 
 
 def build_dr_worker(conf, db: Db, clients, keystone, owner: str, copiers) -> DrWorker:

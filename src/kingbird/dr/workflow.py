@@ -7,13 +7,17 @@ takes the workflow over after a crash finds each step's progress: steps marked
 ``DONE`` are not run again, and a step that was running resumes from its state
 (``ensure`` records that a create is about to happen before making the call, and
 looks for the result of a call whose answer was lost).
+
+The lease is renewed in the background by the engine's worker
+(``kingbird.engine.leased_work``) for as long as the workflow runs; long steps
+call ``check`` often, so that a workflow taken over by another engine (or whose
+engine is stopping) stops at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -21,24 +25,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from kingbird.core.exceptions import LeaseLost, WorkFailed
 from kingbird.dr import steps as dr_steps
 from kingbird.dr import workflow_repository as workflows_db
+from kingbird.engine.leased_work import Lease
 
 LOG = logging.getLogger(__name__)
 
 WAIT_TIMEOUT = 900.0  # seconds a region gets to bring a resource to its wanted status
-
-
-class LeaseLost(Exception):
-    """Another engine holds the workflow now (or this one is stopping)."""
-
-
-class StepFailed(Exception):
-    """The workflow cannot go on; the message is what the user sees."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
 
 
 def _now() -> dt.datetime:
@@ -57,11 +51,11 @@ class Workflow:
 
     :param kind: ``restore_point`` or ``operation`` (``kingbird.dr.workflow_repository``).
     :param row: the row as claimed (``steps``, ``state`` are worked on in place).
+    :param lease: ``owner``'s lease on the row, flagged lost if it was taken over.
     """
 
     def __init__(self, db: Callable[[], AbstractContextManager[Session]], kind: str,
-                 row: dict, owner: str, lease_seconds: float,
-                 stopping: threading.Event | None = None):
+                 row: dict, owner: str, lease: Lease):
         self.db = db
         self.kind = kind
         self.row = row
@@ -69,9 +63,7 @@ class Workflow:
         self.steps: list[dict] = list(row["steps"] or [])
         self.state: dict[str, Any] = dict(row["state"] or {})
         self.owner = owner
-        self.lease_seconds = lease_seconds
-        self.stopping = stopping or threading.Event()
-        self._renewed = time.monotonic()
+        self.lease = lease
 
     # -- persistence ------------------------------------------------------------------
 
@@ -82,30 +74,31 @@ class Workflow:
         """
         with self.db() as session:
             kept = workflows_db.save(session, self.kind, self.id, self.owner,
-                                        {"steps": self.steps, "state": self.state,
-                                         **columns})
-            if kept:
-                workflows_db.renew(session, self.kind, self.id, self.owner,
-                                      self.lease_seconds)
+                                     {"steps": self.steps, "state": self.state, **columns})
         if not kept:
+            self.lease.lose("taken over")
             raise LeaseLost(f"{self.kind} {self.id}")
-        self._renewed = time.monotonic()
+
+    def release(self, until: dt.datetime | None = None, **columns) -> None:
+        """Write steps, state and ``columns``, and give the lease back; with
+        ``until``, no engine claims the workflow again before then.
+
+        :raises LeaseLost: the lease is not ours any more.
+        """
+        with self.db() as session:
+            kept = workflows_db.release(session, self.kind, self.id, self.owner,
+                                        {"steps": self.steps, "state": self.state, **columns},
+                                        until=until)
+        if not kept:
+            self.lease.lose("taken over")
+            raise LeaseLost(f"{self.kind} {self.id}")
 
     def check(self) -> None:
-        """Called often by long steps: renews the lease when a third of it passed.
+        """Called often by long steps.
 
         :raises LeaseLost: the lease was lost, or the engine is stopping.
         """
-        if self.stopping.is_set():
-            raise LeaseLost(f"{self.kind} {self.id}: engine stopping")
-        if time.monotonic() - self._renewed < self.lease_seconds / 3:
-            return
-        with self.db() as session:
-            held = workflows_db.renew(session, self.kind, self.id, self.owner,
-                                         self.lease_seconds)
-        if not held:
-            raise LeaseLost(f"{self.kind} {self.id}")
-        self._renewed = time.monotonic()
+        self.lease.check()
 
     # -- steps ------------------------------------------------------------------------
 
@@ -121,7 +114,7 @@ class Workflow:
     def run(self, name: str, action: Callable[[], str | None]) -> None:
         """Run step ``name`` unless it is done; ``action`` returns the step's detail.
 
-        :raises StepFailed: (the step is marked FAILED) the action failed.
+        :raises WorkFailed: (the step is marked FAILED) the action failed.
         """
         entry = self.step(name)
         if entry["status"] in (dr_steps.DONE, dr_steps.SKIPPED):
@@ -176,7 +169,7 @@ class Workflow:
 
         :param failed: the reason the resource will never be ready, else None.
         :param gone_ok: ``fetch`` answering None is the awaited outcome.
-        :raises StepFailed: failed, vanished, or not ready within ``timeout``.
+        :raises WorkFailed: failed, vanished, or not ready within ``timeout``.
         """
         deadline = time.monotonic() + timeout
         pause = 0.1
@@ -185,14 +178,14 @@ class Workflow:
             if current is None:
                 if gone_ok:
                     return None
-                raise StepFailed(f"{what} disappeared")
+                raise WorkFailed(f"{what} disappeared")
             if ready(current):
                 return current
             reason = failed(current)
             if reason:
-                raise StepFailed(f"{what}: {reason}")
+                raise WorkFailed(f"{what}: {reason}")
             if time.monotonic() > deadline:
-                raise StepFailed(f"{what} not ready after {timeout:.0f} s")
+                raise WorkFailed(f"{what} not ready after {timeout:.0f} s")
             self.check()
             time.sleep(pause)
             pause = min(pause * 2, 2.0)

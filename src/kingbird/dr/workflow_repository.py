@@ -1,10 +1,9 @@
 """Repository of restore points and recovery operations, the workflows of DR.
 
-Both are run by engines step by step under a lease. A claim is a compare-and-set
-on the row (``UPDATE ... WHERE`` the lease is free or expired and the status is
-one an engine works on), so of two engines exactly one wins, on SQLite as on
-PostgreSQL and MySQL; every later write names the owner and changes nothing if
-the lease was lost meanwhile. Restore points are worked on while ``CREATING``
+Both are run by engines step by step under a lease (``kingbird.db.leases``),
+claimed while their status is one an engine works on; of two engines claiming
+at once exactly one wins, and every later write names the owner and changes
+nothing if the lease was lost meanwhile. Restore points are worked on while ``CREATING``
 (being taken) and ``DELETING`` (their backups being removed); operations while
 ``QUEUED`` or ``IN_PROGRESS``.
 """
@@ -13,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from kingbird.db import leases
 from kingbird.db import sql as _sql
 from kingbird.dr.models import RecoveryOperation, RestorePoint
 
@@ -183,9 +183,7 @@ def get_operation(session: Session, operation_id: str,
 # -- workflows: claims, leases, progress ------------------------------------------------
 
 def _claimable(table: sa.Table, kind: str, now: dt.datetime):
-    return sa.and_(table.c.status.in_(_WORKING[kind]),
-                   sa.or_(table.c.lease_owner.is_(None), table.c.lease_expires_at.is_(None),
-                          table.c.lease_expires_at <= now))
+    return sa.and_(table.c.status.in_(_WORKING[kind]), leases.is_free(table, now))
 
 
 def claimable(session: Session, kind: str, now: dt.datetime | None = None,
@@ -202,27 +200,20 @@ def claim(session: Session, kind: str, workflow_id: str, owner: str, lease_secon
           now: dt.datetime | None = None) -> dict | None:
     """Take the lease on a workflow; the row as claimed, or None if another engine
     holds it (or it is finished)."""
-    now = _sql.now_utc(now)
     table = _TABLES[kind]
-    taken = session.execute(
-        sa.update(table).where(table.c.id == workflow_id, _claimable(table, kind, now))
-        .values(lease_owner=owner, lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
-                attempts=table.c.attempts + 1)).rowcount
-    if not taken:
+    if not leases.claim(session, table, workflow_id, owner, lease_seconds,
+                        where=table.c.status.in_(_WORKING[kind]),
+                        values={"attempts": table.c.attempts + 1}, now=now):
         return None
     row = session.execute(sa.select(*_columns(kind))
                           .where(table.c.id == workflow_id)).one()
     return _row(kind, row)
 
 
-def renew(session: Session, kind: str, workflow_id: str, owner: str, lease_seconds: float,
-          now: dt.datetime | None = None) -> bool:
-    """Extend ``owner``'s lease; False if it lost it."""
-    now = _sql.now_utc(now)
-    table = _TABLES[kind]
-    return bool(session.execute(
-        sa.update(table).where(table.c.id == workflow_id, table.c.lease_owner == owner)
-        .values(lease_expires_at=now + dt.timedelta(seconds=lease_seconds))).rowcount)
+def renew(session: Session, kind: str, workflow_ids: Collection[str], owner: str,
+          lease_seconds: float, now: dt.datetime | None = None) -> list[str]:
+    """Extend ``owner``'s leases; the ids it still holds (it lost the others)."""
+    return leases.renew(session, _TABLES[kind], workflow_ids, owner, lease_seconds, now=now)
 
 
 def save(session: Session, kind: str, workflow_id: str, owner: str | None,
@@ -235,7 +226,7 @@ def save(session: Session, kind: str, workflow_id: str, owner: str | None,
     table = _TABLES[kind]
     stmt = sa.update(table).where(table.c.id == workflow_id)
     if owner is not None:
-        stmt = stmt.where(table.c.lease_owner == owner)
+        stmt = stmt.where(leases.held_by(table, owner))
     else:
         stmt = stmt.where(_claimable(table, kind, _sql.now_utc(now))
                           | table.c.status.not_in(_WORKING[kind]))
@@ -243,12 +234,16 @@ def save(session: Session, kind: str, workflow_id: str, owner: str | None,
                                             updated_at=_sql.now_utc(now))).rowcount)
 
 
-def release(session: Session, kind: str, workflow_id: str, owner: str) -> None:
-    """Give the lease back (the workflow finished, or waits for something)."""
-    table = _TABLES[kind]
-    session.execute(sa.update(table).where(table.c.id == workflow_id,
-                                           table.c.lease_owner == owner)
-                    .values(lease_owner=None, lease_expires_at=None))
+def release(session: Session, kind: str, workflow_id: str, owner: str,
+            values: Mapping[str, Any] | None = None, until: dt.datetime | None = None,
+            now: dt.datetime | None = None) -> bool:
+    """Write ``values`` and give the lease back (the workflow finished, or waits for
+    something); with ``until``, no engine claims it again before then.
+
+    :returns: False (and nothing changes) if ``owner`` lost the lease.
+    """
+    return leases.release(session, _TABLES[kind], workflow_id, owner, until=until,
+                          values={**(values or {}), "updated_at": _sql.now_utc(now)})
 
 
 restore_points_table = _points

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kingbird.db.base import Base, TimestampMixin, in_values
+from kingbird.db.leases import LeaseMixin
 
 OBJECT_STATUSES = ("BUILD", "ACTIVE", "ERROR", "DELETING")
 PART_STATUSES = ("BUILD", "ACTIVE", "ERROR")
@@ -24,15 +25,13 @@ PORT_STATUSES = ("PENDING", "ACTIVE", "ERROR")
 PORT_SOURCES = ("polled", "attached")
 
 
-class ReconciledMixin:
+class ReconciledMixin(LeaseMixin):
     """Status of an object the engines keep converged, and their bookkeeping."""
 
     status: Mapped[str] = mapped_column(sa.String(16))
     error: Mapped[str | None] = mapped_column(sa.Text)
     requested_at: Mapped[dt.datetime | None]  # reconcile as soon as possible
     due_at: Mapped[dt.datetime | None]  # next periodic reconcile
-    lease_owner: Mapped[str | None] = mapped_column(sa.String(255))
-    lease_expires_at: Mapped[dt.datetime | None]
 
 
 class GlobalNetwork(ReconciledMixin, TimestampMixin, Base):

@@ -5,6 +5,7 @@ group rules) and ``router`` (L3 interconnections). See ``kingbird.network.reconc
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from sqlalchemy.orm import Session
 
@@ -27,14 +28,13 @@ def claim_object(session: Session, kind: str, object_id: str, owner: str,
     return _reconcile.claim(session, KINDS[kind], object_id, owner, lease_seconds, now)
 
 
-def renew_object_lease(session: Session, kind: str, object_id: str, owner: str,
-                       lease_seconds: float, now: dt.datetime | None = None) -> bool:
-    """Extend ``owner``'s lease; False if it was lost."""
-    return _reconcile.renew(session, KINDS[kind], object_id, owner, lease_seconds, now)
+def renew_object_leases(session: Session, kind: str, object_ids: Collection[str], owner: str,
+                        lease_seconds: float, now: dt.datetime | None = None) -> list[str]:
+    """Extend ``owner``'s leases; the ids it still holds (it lost the others)."""
+    return _reconcile.renew(session, KINDS[kind], object_ids, owner, lease_seconds, now)
 
 
 def release_object(session: Session, kind: str, object_id: str, owner: str,
                    started_at: dt.datetime, next_due: dt.datetime) -> None:
     """Release the lease, schedule the next reconcile, clear served requests."""
     _reconcile.release(session, KINDS[kind], object_id, owner, started_at, next_due)
-

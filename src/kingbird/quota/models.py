@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kingbird.db.base import Base, TimestampMixin, in_values
+from kingbird.db.leases import LeaseMixin
 
 SYNC_OUTCOMES = ("SUCCESS", "FAILURE", "IN_PROGRESS")
 
@@ -37,7 +38,7 @@ class QuotaClass(TimestampMixin, Base):
     hard_limit: Mapped[int]
 
 
-class ProjectSyncStatus(TimestampMixin, Base):
+class ProjectSyncStatus(LeaseMixin, TimestampMixin, Base):
     """Outcome of a project's last quota sync, a pending request, whether it is due
     again after the contended interval, and the lease of the engine running a sync
     of it now."""
@@ -54,8 +55,6 @@ class ProjectSyncStatus(TimestampMixin, Base):
     reason: Mapped[str | None] = mapped_column(sa.Text)
     requested_at: Mapped[dt.datetime | None]
     contended: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    lease_owner: Mapped[str | None] = mapped_column(sa.String(255))
-    lease_expires_at: Mapped[dt.datetime | None]
 
 
 class RegionQuotaState(TimestampMixin, Base):

@@ -7,10 +7,7 @@ on-demand request first (oldest first), then the projects never synced or
 synced longest ago. A project whose last sync found it contended (scarce,
 moving headroom) is due again sooner, after ``contended_before``; it still comes
 after the projects that are due periodically and were synced longer ago. A
-project is claimed by one engine only: on PostgreSQL and
-MySQL the candidate row is locked with ``SELECT ... FOR UPDATE SKIP LOCKED``, so
-engines never wait for each other; on SQLite the claim is a compare-and-set
-UPDATE.
+project is claimed by one engine only (``kingbird.db.leases.claim_first``).
 """
 
 from __future__ import annotations
@@ -22,12 +19,11 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from kingbird.db import leases
 from kingbird.db import sql as _sql
 from kingbird.quota.models import ProjectSyncStatus
 
 _status: sa.Table = ProjectSyncStatus.__table__  # type: ignore[assignment]
-
-_SKIP_LOCKED_DIALECTS = ("postgresql", "mysql", "mariadb")
 
 
 class ClaimedProject(NamedTuple):
@@ -59,11 +55,6 @@ def _due(synced_before: dt.datetime, contended_before: dt.datetime | None):
     return sa.or_(*due)
 
 
-def _free(now: dt.datetime):
-    return sa.or_(_status.c.lease_owner.is_(None), _status.c.lease_expires_at.is_(None),
-                  _status.c.lease_expires_at <= now)
-
-
 # Requests first (oldest first), then never synced, then synced longest ago.
 # CASE rather than NULLS FIRST/LAST, which MySQL lacks.
 _ORDER = (
@@ -88,43 +79,12 @@ def claim_due_projects(session: Session, owner: str, lease_seconds: float,
 
     :returns: the claimed projects, in the order they should be synced.
     """
-    if limit <= 0:
-        return []
     now = _sql.now_utc(now)
     synced_before = _sql.now_utc(synced_before)
     if contended_before is not None:
         contended_before = _sql.now_utc(contended_before)
-    due = _due(synced_before, contended_before)
-    claim = {"lease_owner": owner,
-             "lease_expires_at": now + dt.timedelta(seconds=lease_seconds),
-             "updated_at": now}
-    candidates = (sa.select(_status.c.project_id, _status.c.lease_owner)
-                  .where(due, _free(now)).order_by(*_ORDER))
-    if _sql.dialect_name(session) in _SKIP_LOCKED_DIALECTS:
-        rows = session.execute(candidates.limit(limit).with_for_update(skip_locked=True)).all()
-        if rows:
-            session.execute(sa.update(_status)
-                            .where(_status.c.project_id.in_([r.project_id for r in rows]))
-                            .values(**claim))
-        return [ClaimedProject(r.project_id, r.lease_owner is not None) for r in rows]
-    won: list[ClaimedProject] = []
-    # SQLite: the candidates are read before this transaction holds the write lock,
-    # so each one is taken only if it is still due and free.
-    for row in session.execute(candidates.limit(limit * 4)).all():
-        taken = session.execute(
-            sa.update(_status)
-            .where(_status.c.project_id == row.project_id, due, _free(now))
-            .values(**claim)
-        ).rowcount
-        if taken:
-            won.append(ClaimedProject(row.project_id, row.lease_owner is not None))
-            if len(won) >= limit:
-                break
-    return won
-
-
-def release_project(session: Session, project_id: str, owner: str) -> None:
-    """Give up ``owner``'s lease on a project it will not sync after all."""
-    session.execute(sa.update(_status)
-                    .where(_status.c.project_id == project_id, _status.c.lease_owner == owner)
-                    .values(lease_owner=None, lease_expires_at=None))
+    claimed = leases.claim_first(
+        session, _status, owner, lease_seconds, limit=limit,
+        where=_due(synced_before, contended_before), order_by=_ORDER,
+        values={"updated_at": now}, now=now)
+    return [ClaimedProject(c.key, c.previous_owner is not None) for c in claimed]

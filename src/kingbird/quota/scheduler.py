@@ -8,9 +8,11 @@ Scheduling and syncing are split so that several engines share the work:
   schedule. A project it has not seen before is due at once.
 - *Every* engine claims due projects from the database (an on-demand request
   first, then projects never synced or synced longest ago), one per free worker,
-  each with a lease (``db.quota_schedule``); a worker that finishes a project
-  claims the next one at once. A project is due again ``sync_interval`` after its
-  last sync ended, so the load spreads itself over the interval and the engines.
+  each with a lease (``kingbird.quota.schedule_repository``), renewed in the
+  background while the sync runs (``kingbird.engine.leased_work``); a worker
+  that finishes a project claims the next one at once. A project is due again
+  ``sync_interval`` after its last sync ended, so the load spreads itself over
+  the interval and the engines.
   A project whose last escrow sync found it contended (usage near a global
   limit and moving) is due again after ``[quota] contended_sync_interval``
   instead, behind the projects due periodically.
@@ -18,17 +20,17 @@ Scheduling and syncing are split so that several engines share the work:
   one project at once, even when a stalled engine's lease has expired.
 
 An engine killed mid-sync loses nothing: its lease expires, the project is still
-due, and another engine syncs it (counted as a lease reclaim).
+due, and another engine syncs it (counted as a lease reclaim). A sync interrupted
+by an error records nothing and keeps its lease until it expires: the project is
+due again after that.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
 import logging
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from contextlib import AbstractContextManager
 from typing import NamedTuple
 
@@ -36,11 +38,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kingbird.core import metrics
-from kingbird.core.exceptions import KingbirdError
+from kingbird.core.exceptions import KingbirdError, LeaseLost
 from kingbird.engine.coordination import SCHEDULER, Coordinator, LocalCoordinator
+from kingbird.engine.leased_work import LeasedWork, LeasedWorker
 from kingbird.quota import repository as quota_db
 from kingbird.quota import schedule_repository as schedule_db
-from kingbird.quota.syncer import QuotaSyncer
+from kingbird.quota import status_repository as status_db
+from kingbird.quota.syncer import QuotaSyncer, SyncOutcome
 
 LOG = logging.getLogger(__name__)
 
@@ -63,7 +67,52 @@ class _Due(NamedTuple):
     contended_before: dt.datetime | None
 
 
-class QuotaScheduler:
+class ProjectSync(LeasedWork):
+    """One claimed project: synced under its coordination lock; the syncer records
+    the outcome and releases the lease."""
+
+    expected = (KingbirdError,)
+
+    def __init__(self, scheduler: QuotaScheduler, claimed: schedule_db.ClaimedProject):
+        super().__init__(claimed.project_id, f"quota sync of {claimed.project_id}")
+        self.scheduler = scheduler
+        self.claimed = claimed
+        self.outcome: SyncOutcome | None = None
+
+    def run(self) -> None:
+        project_id = self.claimed.project_id
+        if self.claimed.reclaimed:
+            metrics.LEASE_RECLAIMS.labels("project_sync").inc()
+            LOG.info("quota sync of %s taken over from an engine whose lease expired",
+                     project_id)
+        started_at = _utcnow()
+        with self.scheduler.coordinator.exclusive(f"quota-{project_id}") as ours:
+            if not ours:
+                # Another engine is syncing it (its lease expired while it worked):
+                # leave ours to expire; by then the project will have been synced.
+                LOG.info("quota sync of %s skipped: another engine holds its lock",
+                         project_id)
+                return
+            LOG.info("quota sync of %s started", project_id)
+            self.outcome = self.scheduler.syncer.sync(project_id, owner=self.scheduler.owner,
+                                                      started_at=started_at)
+            LOG.info("quota sync of %s ended: %s", project_id, self.outcome.outcome)
+
+    def finish(self) -> None:
+        if self.outcome is not None:
+            metrics.QUOTA_SYNCS.labels(self.outcome.outcome).inc()
+
+    def fail(self, reason: str) -> None:
+        # Nothing to record: the project stays due, synced again once the lease expires.
+        metrics.QUOTA_SYNCS.labels("INTERRUPTED").inc()
+        LOG.warning("quota sync of %s interrupted: %s", self.key, reason)
+
+    def lost(self, exc: LeaseLost | SQLAlchemyError) -> None:
+        super().lost(exc)
+        metrics.QUOTA_SYNCS.labels("INTERRUPTED").inc()
+
+
+class QuotaScheduler(LeasedWorker):
     """The engine worker of quota syncs.
 
     :param syncer: syncs one project.
@@ -85,21 +134,15 @@ class QuotaScheduler:
                  sync_interval: float, lease_seconds: float, workers: int,
                  coordinator: Coordinator | None = None,
                  contended_interval: float | None = None):
+        super().__init__(owner, workers=workers, lease_seconds=lease_seconds, name="quota")
         self.syncer = syncer
         self.db = db
         self.list_projects = list_projects
-        self.owner = owner
         self.sync_interval = sync_interval
         self.contended_interval = contended_interval
-        self.lease_seconds = lease_seconds
-        self.workers = workers
         self.coordinator = coordinator or LocalCoordinator()
-        self._pool = cf.ThreadPoolExecutor(max_workers=workers,
-                                           thread_name_prefix="kingbird-quota")
-        self._running = 0
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self._next_cycle = time.monotonic()
+        self._due: _Due | None = None
         self.cycles = 0
 
     # -- worker protocol -------------------------------------------------------------
@@ -107,7 +150,7 @@ class QuotaScheduler:
     def tick(self) -> None:
         """Schedule if this engine is the scheduler and it is time; claim due projects
         for the free workers and start them. Returns at once."""
-        if self._stopping.is_set():
+        if self.stopping.is_set():
             return
         ticked_at = _utcnow()
         if time.monotonic() >= self._next_cycle and self.coordinator.is_leader(SCHEDULER):
@@ -117,25 +160,10 @@ class QuotaScheduler:
         # Measured from the tick, not from each claim: a project synced since this tick
         # began is not due again in this round, even with a sync interval of zero
         # (the benchmarks' "one cycle now").
-        due = _Due(ticked_at - dt.timedelta(seconds=self.sync_interval),
-                   None if self.contended_interval is None
-                   else ticked_at - dt.timedelta(seconds=self.contended_interval))
-        with self._lock:
-            free = self.workers - self._running
-        if free <= 0:
-            return
-        for claimed in self._claim(free, due):
-            with self._lock:
-                self._running += 1
-            self._pool.submit(self._chain, claimed, due)
-
-    def idle(self) -> bool:
-        with self._lock:
-            return self._running == 0
-
-    def shutdown(self) -> None:
-        self._stopping.set()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._due = _Due(ticked_at - dt.timedelta(seconds=self.sync_interval),
+                         None if self.contended_interval is None
+                         else ticked_at - dt.timedelta(seconds=self.contended_interval))
+        self.fill()
 
     # -- scheduling --------------------------------------------------------------------
 
@@ -150,52 +178,19 @@ class QuotaScheduler:
         with self.db() as session:
             schedule_db.schedule_projects(session, known)
 
-    def _claim(self, limit: int, due: _Due) -> list[schedule_db.ClaimedProject]:
+    # -- leased work -------------------------------------------------------------------
+
+    def claim(self, limit: int) -> list[LeasedWork]:
+        due = self._due
+        if due is None:
+            return []
         with self.db() as session:
-            return schedule_db.claim_due_projects(session, self.owner, self.lease_seconds,
-                                             due.synced_before, limit,
-                                             contended_before=due.contended_before)
+            claimed = schedule_db.claim_due_projects(session, self.owner, self.lease_seconds,
+                                                     due.synced_before, limit,
+                                                     contended_before=due.contended_before)
+        return [ProjectSync(self, project) for project in claimed]
 
-    # -- syncing -----------------------------------------------------------------------
-
-    def _chain(self, claimed: schedule_db.ClaimedProject, due: _Due) -> None:
-        """Sync ``claimed``, then the next due project, until none is left."""
-        try:
-            current: schedule_db.ClaimedProject | None = claimed
-            while current is not None and not self._stopping.is_set():
-                self._sync(current)
-                try:
-                    more = self._claim(1, due)
-                except SQLAlchemyError as exc:
-                    LOG.warning("cannot claim the next project to sync: %s", exc)
-                    more = []
-                current = more[0] if more else None
-        finally:
-            with self._lock:
-                self._running -= 1
-
-    def _sync(self, claimed: schedule_db.ClaimedProject) -> None:
-        project_id = claimed.project_id
-        if claimed.reclaimed:
-            metrics.LEASE_RECLAIMS.labels("project_sync").inc()
-            LOG.info("quota sync of %s taken over from an engine whose lease expired",
-                     project_id)
-        started_at = _utcnow()
-        try:
-            with self.coordinator.exclusive(f"quota-{project_id}") as ours:
-                if not ours:
-                    # Another engine is syncing it (its lease expired while it worked):
-                    # leave ours to expire; by then the project will have been synced.
-                    LOG.info("quota sync of %s skipped: another engine holds its lock",
-                             project_id)
-                    return
-                LOG.info("quota sync of %s started", project_id)
-                outcome = self.syncer.sync(project_id, owner=self.owner, started_at=started_at)
-                LOG.info("quota sync of %s ended: %s", project_id, outcome.outcome)
-            metrics.QUOTA_SYNCS.labels(outcome.outcome).inc()
-        except (KingbirdError, SQLAlchemyError) as exc:
-            metrics.QUOTA_SYNCS.labels("INTERRUPTED").inc()
-            LOG.warning("quota sync of %s interrupted: %s", project_id, exc)
-        except Exception:
-            metrics.QUOTA_SYNCS.labels("INTERRUPTED").inc()
-            LOG.exception("quota sync of %s crashed", project_id)
+    def renew(self, keys: list[Hashable]) -> list[str]:
+        with self.db() as session:
+            return status_db.renew_project_leases(session, keys,  # type: ignore[arg-type]
+                                                  self.owner, self.lease_seconds)

@@ -1,22 +1,18 @@
 """Repository of per-project quota sync state: last outcome, on-demand requests,
-and the lease an engine holds while it syncs a project.
-
-A lease is a compare-and-set on one row (``UPDATE ... WHERE lease free or
-expired``): whichever engine's UPDATE matches the row owns the sync, on SQLite
-(writers are serialised by the database lock) as on PostgreSQL and MySQL (the
-row lock taken by the UPDATE makes the second engine re-check the condition
-against the committed row).
+and the lease an engine holds while it syncs a project (``kingbird.db.leases``;
+the lease is taken by ``kingbird.quota.schedule_repository.claim_due_projects``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from kingbird.db import leases
 from kingbird.db import sql as _sql
 from kingbird.quota.models import SYNC_OUTCOMES, ProjectSyncStatus
 
@@ -78,50 +74,16 @@ def request_project_sync(session: Session, project_id: str,
     )
 
 
-def claim_project_sync(session: Session, project_id: str, owner: str, lease_seconds: float,
-                       now: dt.datetime | None = None) -> bool:
-    """Take the lease on a project's sync if no engine holds a live one.
+def renew_project_leases(session: Session, project_ids: Collection[str], owner: str,
+                         lease_seconds: float, now: dt.datetime | None = None) -> list[str]:
+    """Extend the leases ``owner`` holds on projects' syncs.
 
-    Atomic across processes: of two engines claiming at once, one gets True.
-    Commit soon after, so that the row lock (server databases) or the write lock
-    (SQLite) is not held for the length of the sync.
-
-    :param owner: the engine's id, recorded as ``lease_owner``.
-    :param lease_seconds: how long the lease lasts without renewal.
-    :returns: True if ``owner`` now holds the lease.
+    :returns: the projects whose lease ``owner`` still holds; another engine took
+        over the others.
     """
     now = _sql.now_utc(now)
-    _ensure_row(session, project_id, now)
-    result = session.execute(
-        sa.update(_status)
-        .where(
-            _status.c.project_id == project_id,
-            sa.or_(
-                _status.c.lease_owner.is_(None),
-                _status.c.lease_expires_at.is_(None),
-                _status.c.lease_expires_at <= now,
-            ),
-        )
-        .values(lease_owner=owner,
-                lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
-                updated_at=now)
-    )
-    return result.rowcount == 1
-
-
-def renew_project_lease(session: Session, project_id: str, owner: str, lease_seconds: float,
-                        now: dt.datetime | None = None) -> bool:
-    """Extend the lease ``owner`` holds on a project's sync.
-
-    :returns: False if ``owner`` no longer holds it (another engine took over).
-    """
-    now = _sql.now_utc(now)
-    result = session.execute(
-        sa.update(_status)
-        .where(_status.c.project_id == project_id, _status.c.lease_owner == owner)
-        .values(lease_expires_at=now + dt.timedelta(seconds=lease_seconds), updated_at=now)
-    )
-    return result.rowcount == 1
+    return leases.renew(session, _status, project_ids, owner, lease_seconds,
+                        values={"updated_at": now}, now=now)
 
 
 def record_sync_result(session: Session, project_id: str, outcome: str,
@@ -152,10 +114,7 @@ def record_sync_result(session: Session, project_id: str, outcome: str,
             reason=reason, contended=contended, updated_at=now,
         )
     )
-    lease_held = where if owner is None else sa.and_(where, _status.c.lease_owner == owner)
-    session.execute(
-        sa.update(_status).where(lease_held).values(lease_owner=None, lease_expires_at=None)
-    )
+    leases.release(session, _status, project_id, owner)
     request_served = where
     if started_at is not None:
         request_served = sa.and_(where, _status.c.requested_at <= _sql.now_utc(started_at))

@@ -128,12 +128,13 @@ class QuotaSyncer:
 
         def still_ours() -> bool:
             # Decreases are safe whoever writes them; increases only from the engine
-            # holding the project's lease (renewed here for the last round of writes).
+            # holding the project's lease, confirmed here (by renewing it) right
+            # before the last round of writes.
             if owner is None:
                 return True
             with self.db() as session:
-                return status_db.renew_project_lease(session, project_id, owner,
-                                                  self.conf.engine.lease_seconds)
+                return bool(status_db.renew_project_leases(session, [project_id], owner,
+                                                           self.conf.engine.lease_seconds))
 
         result = self.escrow.sync(project_id, global_limits, states, still_ours)
         outcome = SyncOutcome(project_id, FAILURE if result.failed else SUCCESS,

@@ -19,18 +19,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-
-class EntryFailed(Exception):
-    """The entry cannot succeed; the message is what the user sees in ``error``."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
-
-
-class LeaseLost(Exception):
-    """Another engine took the entry over (or this one is stopping): stop now and
-    record nothing; the entry's new owner resumes it from the checkpoint."""
+from kingbird.core.exceptions import WorkFailed
 
 
 @dataclass(frozen=True)
@@ -51,11 +40,12 @@ class Progress(Protocol):
     def save(self, checkpoint: dict[str, Any]) -> None:
         """Record ``checkpoint`` durably before the write it announces.
 
-        :raises LeaseLost: the entry is no longer ours.
+        :raises kingbird.core.exceptions.LeaseLost: the entry is no longer ours.
         """
 
     def check(self) -> None:
-        """:raises LeaseLost: the entry is no longer ours; long copies call this often."""
+        """:raises kingbird.core.exceptions.LeaseLost: the entry is no longer ours; long
+            copies call this often."""
 
 
 @dataclass
@@ -96,13 +86,13 @@ def decide(exists: bool, same: bool, force: bool, resumed: bool) -> Action:
     return Action.DONE if same else Action.REPLACE
 
 
-def already_exists(kind: str, name: str, region: str) -> EntryFailed:
-    return EntryFailed(f"{kind} {name} already exists in {region} "
+def already_exists(kind: str, name: str, region: str) -> WorkFailed:
+    return WorkFailed(f"{kind} {name} already exists in {region} "
                        "(sync with force to replace it)")
 
 
-def not_found(kind: str, name: str, region: str) -> EntryFailed:
-    return EntryFailed(f"{kind} {name} not found in {region}")
+def not_found(kind: str, name: str, region: str) -> WorkFailed:
+    return WorkFailed(f"{kind} {name} not found in {region}")
 
 
 class Copier(ABC):
@@ -125,7 +115,7 @@ class Copier(ABC):
     def copy(self, task: Task) -> None:
         """Make the target hold a copy of the source's resource.
 
-        :raises EntryFailed: the copy cannot be made (message for the user).
+        :raises WorkFailed: the copy cannot be made (message for the user).
         :raises RegionError: a region failed (transient ones were retried).
-        :raises LeaseLost: the entry is no longer ours.
+        :raises kingbird.core.exceptions.LeaseLost: the entry is no longer ours.
         """

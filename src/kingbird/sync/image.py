@@ -24,11 +24,10 @@ import uuid
 from collections.abc import Iterator
 from http import HTTPStatus
 
-from kingbird.core.exceptions import RegionError
+from kingbird.core.exceptions import RegionError, WorkFailed
 from kingbird.regions.copying import (
     Action,
     Copier,
-    EntryFailed,
     Progress,
     Scope,
     Task,
@@ -123,11 +122,11 @@ class ImageCopier(Copier):
         if not found:
             raise not_found("image", task.resource, task.source)
         if len(found) > 1:
-            raise EntryFailed(f"several images are named {task.resource} in {task.source}; "
+            raise WorkFailed(f"several images are named {task.resource} in {task.source}; "
                               "sync by id")
         source = found[0]
         if source.get("status") != "active" or source.get("size") is None:
-            raise EntryFailed(f"image {task.resource} is {source.get('status')} in "
+            raise WorkFailed(f"image {task.resource} is {source.get('status')} in "
                               f"{task.source}: only active images can be copied")
         return source
 
@@ -153,7 +152,7 @@ class ImageCopier(Copier):
         made = self.images.get(task.target, image_id)
         if made is None or not same_data(source, made):
             self._delete(task.target, made)
-            raise EntryFailed(f"image {source['id']}: the copy in {task.target} does not "
+            raise WorkFailed(f"image {source['id']}: the copy in {task.target} does not "
                               "match the source's checksum; deleted")
         return made
 

@@ -3,13 +3,13 @@ target region."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kingbird.db.base import Base, TimestampMixin, in_values
+from kingbird.db.leases import LeaseMixin
 from kingbird.sync import registry
 
 JOB_STATUSES = ("IN_PROGRESS", "SUCCESS", "FAILURE")
@@ -33,7 +33,7 @@ class SyncJob(TimestampMixin, Base):
     request_id: Mapped[str | None] = mapped_column(sa.String(64))
 
 
-class SyncJobEntry(TimestampMixin, Base):
+class SyncJobEntry(LeaseMixin, TimestampMixin, Base):
     """One resource to copy from one region to another: the unit engines claim."""
 
     __tablename__ = "sync_job_entries"
@@ -57,8 +57,6 @@ class SyncJobEntry(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(sa.String(16))
     error: Mapped[str | None] = mapped_column(sa.Text)
     attempts: Mapped[int] = mapped_column(default=0)
-    lease_owner: Mapped[str | None] = mapped_column(sa.String(255))
-    lease_expires_at: Mapped[dt.datetime | None]
     # What the engine already did in the target region (e.g. the id of an image it
     # created there), written before each write, so that an engine taking the
     # entry over resumes instead of doing the work twice.

@@ -7,10 +7,9 @@ works, and finishes each entry with its outcome; an entry whose lease expired
 (its engine died) is claimed again by any engine. The job's status follows from
 its entries' statuses.
 
-Claims are exclusive: on PostgreSQL and MySQL/MariaDB candidates are locked with
-``SELECT ... FOR UPDATE SKIP LOCKED`` (engines never wait for each other, and
-never get the same row); on SQLite, where writers are serialised by the
-database lock, each entry is taken with a compare-and-set UPDATE.
+Claims are exclusive (``kingbird.db.leases``): no entry is ever given to two
+engines whose leases are both live. An entry put back after a transient failure
+keeps no owner but an expiry: nobody claims it before its backoff is over.
 """
 
 from __future__ import annotations
@@ -24,13 +23,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kingbird.core import exceptions
+from kingbird.db import leases
 from kingbird.db import sql as _sql
 from kingbird.sync.models import RESOURCE_TYPES, SyncJob, SyncJobEntry
 
 _jobs: sa.Table = SyncJob.__table__  # type: ignore[assignment]
 _entries: sa.Table = SyncJobEntry.__table__  # type: ignore[assignment]
 
-_SKIP_LOCKED_DIALECTS = ("postgresql", "mysql", "mariadb")
+_RUNNING = _entries.c.status == "IN_PROGRESS"
 
 
 class Job(TypedDict):
@@ -170,17 +170,10 @@ def delete_job(session: Session, project_id: str, job_id: str) -> bool:
     return False
 
 
-def _claimable(now: dt.datetime):
-    return sa.or_(
-        _entries.c.status == "QUEUED",
-        sa.and_(_entries.c.status == "IN_PROGRESS", _entries.c.lease_expires_at <= now),
-    )
-
-
 def claim_entries(session: Session, owner: str, lease_seconds: float, limit: int,
                   now: dt.datetime | None = None) -> list[JobEntry]:
     """Claim up to ``limit`` entries to work on: QUEUED ones, and IN_PROGRESS ones
-    whose lease expired (their engine died), oldest first.
+    whose lease expired (their engine died) or whose retry is due, oldest first.
 
     Claimed entries become IN_PROGRESS, owned by ``owner`` until ``now +
     lease_seconds``, with ``attempts`` counted up. No entry is ever returned to
@@ -188,62 +181,20 @@ def claim_entries(session: Session, owner: str, lease_seconds: float, limit: int
 
     :returns: the claimed entries (as they are after the claim).
     """
-    if limit <= 0:
-        return []
     now = _sql.now_utc(now)
-    claim = {
-        "status": "IN_PROGRESS",
-        "lease_owner": owner,
-        "lease_expires_at": now + dt.timedelta(seconds=lease_seconds),
-        "attempts": _entries.c.attempts + 1,
-        "updated_at": now,
-    }
-    if _sql.dialect_name(session) in _SKIP_LOCKED_DIALECTS:
-        ids = list(session.execute(
-            sa.select(_entries.c.id)
-            .where(_claimable(now))
-            .order_by(_entries.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).scalars())
-        if ids:
-            session.execute(sa.update(_entries).where(_entries.c.id.in_(ids)).values(**claim))
-    else:
-        ids = _claim_by_compare_and_set(session, claim, limit, now)
-    if not ids:
+    claimed = leases.claim_first(
+        session, _entries, owner, lease_seconds, limit=limit,
+        where=_entries.c.status.in_(("QUEUED", "IN_PROGRESS")), order_by=[_entries.c.id],
+        values={"status": "IN_PROGRESS", "attempts": _entries.c.attempts + 1,
+                "updated_at": now},
+        now=now)
+    if not claimed:
         return []
     rows = session.execute(
-        sa.select(*_ENTRY_COLUMNS).where(_entries.c.id.in_(ids)).order_by(_entries.c.id)
+        sa.select(*_ENTRY_COLUMNS).where(_entries.c.id.in_([c.key for c in claimed]))
+        .order_by(_entries.c.id)
     )
     return [_entry(row) for row in rows]
-
-
-def _claim_by_compare_and_set(session: Session, claim: dict[str, Any], limit: int,
-                              now: dt.datetime) -> list[int]:
-    won: list[int] = []
-    # The candidates are read before this transaction holds SQLite's write lock,
-    # so another engine may take some of them first; the first UPDATE takes the
-    # lock, after which a second look sees the truth.
-    for _ in range(2):
-        candidates = session.execute(
-            sa.select(_entries.c.id)
-            .where(_claimable(now), _entries.c.id.not_in(won))
-            .order_by(_entries.c.id)
-            .limit(limit - len(won))
-        ).scalars()
-        lost = False
-        for entry_id in list(candidates):
-            taken = session.execute(
-                sa.update(_entries).where(_entries.c.id == entry_id, _claimable(now))
-                .values(**claim)
-            ).rowcount
-            if taken:
-                won.append(entry_id)
-            else:
-                lost = True
-        if not lost or len(won) >= limit:
-            break
-    return sorted(won)
 
 
 def renew_lease(session: Session, entry_ids: Iterable[int], owner: str, lease_seconds: float,
@@ -253,21 +204,9 @@ def renew_lease(session: Session, entry_ids: Iterable[int], owner: str, lease_se
     :returns: the ids whose lease was renewed; an id missing from it was taken
         over by another engine (or finished), and its work should stop.
     """
-    ids = list(entry_ids)
-    if not ids:
-        return []
     now = _sql.now_utc(now)
-    owned = sa.and_(
-        _entries.c.id.in_(ids),
-        _entries.c.lease_owner == owner,
-        _entries.c.status == "IN_PROGRESS",
-    )
-    session.execute(
-        sa.update(_entries).where(owned).values(
-            lease_expires_at=now + dt.timedelta(seconds=lease_seconds), updated_at=now
-        )
-    )
-    return sorted(session.execute(sa.select(_entries.c.id).where(owned)).scalars())
+    return leases.renew(session, _entries, list(entry_ids), owner, lease_seconds,
+                        where=_RUNNING, values={"updated_at": now}, now=now)
 
 
 def record_checkpoint(session: Session, entry_id: int, owner: str,
@@ -283,8 +222,7 @@ def record_checkpoint(session: Session, entry_id: int, owner: str,
     now = _sql.now_utc(now)
     return bool(session.execute(
         sa.update(_entries)
-        .where(_entries.c.id == entry_id, _entries.c.lease_owner == owner,
-               _entries.c.status == "IN_PROGRESS")
+        .where(_entries.c.id == entry_id, leases.held_by(_entries, owner), _RUNNING)
         .values(checkpoint=None if checkpoint is None else dict(checkpoint), updated_at=now)
     ).rowcount)
 
@@ -306,13 +244,9 @@ def finish_entry(session: Session, entry_id: int, owner: str, status: str,
     if status not in ("SUCCESS", "FAILURE"):
         raise ValueError(f"an entry finishes with SUCCESS or FAILURE, not {status!r}")
     now = _sql.now_utc(now)
-    finished = session.execute(
-        sa.update(_entries)
-        .where(_entries.c.id == entry_id, _entries.c.lease_owner == owner,
-               _entries.c.status == "IN_PROGRESS")
-        .values(status=status, error=error, lease_expires_at=None, updated_at=now)
-    ).rowcount
-    if not finished:
+    # The entry keeps naming the engine that finished it.
+    if not leases.release(session, _entries, entry_id, owner, keep_owner=True, where=_RUNNING,
+                          values={"status": status, "error": error, "updated_at": now}):
         return False
     # Locking reads only until the job row is locked: two engines finishing the
     # last two entries of a job take turns here, and the second one counts with
@@ -343,13 +277,9 @@ def retry_entry(session: Session, entry_id: int, owner: str, error: str, delay: 
     :returns: False (and nothing changes) if the lease was lost.
     """
     now = _sql.now_utc(now)
-    return bool(session.execute(
-        sa.update(_entries)
-        .where(_entries.c.id == entry_id, _entries.c.lease_owner == owner,
-               _entries.c.status == "IN_PROGRESS")
-        .values(lease_owner=None, lease_expires_at=now + dt.timedelta(seconds=delay),
-                error=error, updated_at=now)
-    ).rowcount)
+    return leases.release(session, _entries, entry_id, owner,
+                          until=now + dt.timedelta(seconds=delay), where=_RUNNING,
+                          values={"error": error, "updated_at": now})
 
 
 def job_status(entry_statuses: Iterable[str]) -> str:

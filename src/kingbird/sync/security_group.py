@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from http import HTTPStatus
 
-from kingbird.core.exceptions import RegionError
+from kingbird.core.exceptions import RegionError, WorkFailed
 from kingbird.regions.copying import (
     Action,
     Copier,
-    EntryFailed,
     Scope,
     Task,
     already_exists,
@@ -69,7 +68,7 @@ class SecurityGroupCopier(Copier):
 
     def _one(self, region: str, project_id: str, found: list[dict], name: str) -> dict | None:
         if len(found) > 1:
-            raise EntryFailed(f"several security groups are named {name} in {region}; "
+            raise WorkFailed(f"several security groups are named {name} in {region}; "
                               "sync by id")
         return found[0] if found else None
 
@@ -88,7 +87,7 @@ class SecurityGroupCopier(Copier):
                 continue
             other = self.groups.get(task.source, remote)
             if other is None:
-                raise EntryFailed(f"a rule of {source['name']} names security group {remote}, "
+                raise WorkFailed(f"a rule of {source['name']} names security group {remote}, "
                                   f"which is not in {task.source}")
             match = self._one(task.target, project,
                               self.groups.by_name(task.target, project, other["name"]),
@@ -124,7 +123,7 @@ class SecurityGroupCopier(Copier):
             raise not_found("security group", task.resource, task.source)
         rules = self._rules(task.source, source)
         if any(r.get("remote_address_group_id") for r in rules):
-            raise EntryFailed(f"security group {source['name']} has rules with a remote "
+            raise WorkFailed(f"security group {source['name']} has rules with a remote "
                               "address group, which Kingbird does not synchronise")
         target = self._one(task.target, project,
                            self.groups.by_name(task.target, project, source["name"]),
