@@ -23,52 +23,43 @@ class KingbirdError(Exception):
 
 
 class BadRequest(KingbirdError):
-    code = 400
-    title = "Bad Request"
+    code, title = 400, "Bad Request"
 
 
 class Unauthorized(KingbirdError):
-    code = 401
-    title = "Unauthorized"
+    code, title = 401, "Unauthorized"
 
 
 class Forbidden(KingbirdError):
-    code = 403
-    title = "Forbidden"
+    code, title = 403, "Forbidden"
 
 
 class NotFound(KingbirdError):
-    code = 404
-    title = "Not Found"
+    code, title = 404, "Not Found"
 
 
 class NotAcceptable(KingbirdError):
     """Deleting a sync job still in progress."""
 
-    code = 406
-    title = "Not Acceptable"
+    code, title = 406, "Not Acceptable"
 
 
 class Conflict(KingbirdError):
-    code = 409
-    title = "Conflict"
+    code, title = 409, "Conflict"
 
 
 class PayloadTooLarge(KingbirdError):
-    code = 413
-    title = "Request Entity Too Large"
+    code, title = 413, "Request Entity Too Large"
 
 
 class UnsupportedMediaType(KingbirdError):
-    code = 415
-    title = "Unsupported Media Type"
+    code, title = 415, "Unsupported Media Type"
 
 
 class ServiceUnavailable(KingbirdError):
     """The API (or a dependency behind it) cannot serve the request right now."""
 
-    code = 503
-    title = "Service Unavailable"
+    code, title = 503, "Service Unavailable"
 
 
 # The classes an HTTP error status of the API maps to; other statuses stay KingbirdError.

@@ -9,15 +9,7 @@ are brought in line in place.
 
 from __future__ import annotations
 
-from kingbird.regions.copying import (
-    Action,
-    Copier,
-    Scope,
-    Task,
-    already_exists,
-    decide,
-    not_found,
-)
+from kingbird.regions.copying import Action, Copier, Scope, Task, already_exists, decide, not_found
 from kingbird.regions.flavors import Flavors, create_body, flavor_core
 
 

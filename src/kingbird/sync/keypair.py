@@ -6,15 +6,7 @@ import of that public key; the user keeps using the private key they hold.
 
 from __future__ import annotations
 
-from kingbird.regions.copying import (
-    Action,
-    Copier,
-    Scope,
-    Task,
-    already_exists,
-    decide,
-    not_found,
-)
+from kingbird.regions.copying import Action, Copier, Scope, Task, already_exists, decide, not_found
 from kingbird.regions.keypairs import Keypairs
 
 

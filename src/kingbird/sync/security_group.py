@@ -14,15 +14,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 
 from kingbird.core.exceptions import RegionError, WorkFailed
-from kingbird.regions.copying import (
-    Action,
-    Copier,
-    Scope,
-    Task,
-    already_exists,
-    decide,
-    not_found,
-)
+from kingbird.regions.copying import Action, Copier, Scope, Task, already_exists, decide, not_found
 from kingbird.regions.security_groups import RULE_FIELDS, SecurityGroups
 
 
