@@ -23,6 +23,7 @@ from kingbird.api.metrics import DatabaseMetrics
 from kingbird.api.policy import Authoriser
 from kingbird.regions.copying import Copier
 from kingbird.regions.directory import RegionDirectory
+from kingbird.regions.fanout import FanOut
 
 LOG = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class ApiServices:
     engines are separate processes: they poll the database);
     ``directory`` lists the regions and reaches them with the service's
     credentials; ``copiers`` check that resources to sync exist in their source
-    region.
+    region, asked in parallel on ``fanout``, the process's bounded region calls.
     """
 
     conf: cfg.ConfigOpts
@@ -64,6 +65,7 @@ class ApiServices:
     authoriser: Authoriser | None = None
     directory: RegionDirectory | None = None
     copiers: Mapping[str, Copier] | None = None
+    fanout: FanOut | None = None
 
 
 def create_flask_app(services: ApiServices, features: Sequence[ApiFeature] = ()) -> Flask:
