@@ -39,6 +39,12 @@ def test_refusals_at_the_top_speak_of_the_request_body():
         "unexpected keys in request body: 'b', 'x'; allowed: set"
 
 
+def test_keys_missing_and_unexpected_in_one_object_are_reported_together():
+    assert refused(WRAPPED, {"other": 1}) == (
+        "missing 'set' in request body; unexpected keys in request body: 'other'; "
+        "allowed: set")
+
+
 def test_the_shallowest_fault_is_reported_first():
     body = {"set": {"items": [{"target": [3]}]}, "extra": 1}
     assert refused(WRAPPED, body).startswith("unexpected keys in request body")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import re
 import string
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -38,6 +37,7 @@ _PROJECT_ID = re.compile(
     r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$")
 _MAX_DEPTH = 32
 _VALIDATOR = jsonschema.Draft4Validator
+_TOGETHER = ("required", "additionalProperties")
 _KINDS = {"object": "an object", "array": "a list", "string": "a string",
           "integer": "an integer", "number": "a number", "boolean": "true or false",
           "null": "null"}
@@ -95,12 +95,12 @@ def json_body(required: bool = True, parse: Callable[[bytes], Any] = json.loads)
 def checked(schema: Mapping, body: Any) -> Any:
     """``body``, once it satisfies ``schema`` (an OpenAPI Schema Object).
 
-    :raises BadRequest: naming the field at fault and what is wrong with it.
+    :raises BadRequest: naming the field at fault and what is wrong with it (the
+        outermost fault when there are several).
     """
-    error = min(_validator(schema).iter_errors(body), key=lambda e: len(e.absolute_path),
-                default=None)
-    if error is not None:
-        raise exceptions.BadRequest(describe(error))
+    errors = list(_validator(schema).iter_errors(body))
+    if errors:
+        raise exceptions.BadRequest(_refusal(errors))
     return body
 
 
@@ -114,8 +114,8 @@ def request_body(schema: Mapping, required: bool = True,
 
 # --- schemas as jsonschema reads them ---------------------------------------------------
 
+# id of a schema -> (the schema, kept so that its id is not reused; its validator)
 _compiled: dict[int, tuple[Mapping, jsonschema.protocols.Validator]] = {}
-_compiled_lock = threading.Lock()
 
 
 def _validator(schema: Mapping) -> jsonschema.protocols.Validator:
@@ -124,9 +124,7 @@ def _validator(schema: Mapping) -> jsonschema.protocols.Validator:
     if entry is None or entry[0] is not schema:
         translated = json_schema(schema)
         _VALIDATOR.check_schema(translated)
-        entry = (schema, _VALIDATOR(translated))
-        with _compiled_lock:
-            _compiled[id(schema)] = entry
+        entry = _compiled[id(schema)] = (schema, _VALIDATOR(translated))
     return entry[1]
 
 
@@ -164,11 +162,25 @@ def _as_list(value) -> list:
 
 # --- messages ---------------------------------------------------------------------------
 
-def describe(error: jsonschema.ValidationError) -> str:
-    """What the caller must fix, naming the field: the schema's ``x-message`` if it
-    has one for the failing keyword, else a wording of ours (never jsonschema's,
-    which quotes the schema)."""
-    error = _reported(error)
+def _refusal(errors: list[jsonschema.ValidationError]) -> str:
+    """What the caller must fix, naming the field: the outermost fault (missing and
+    unexpected keys of one object together); for a failed ``oneOf``/``anyOf``, the
+    faults of the alternative the input was meant for (the only one of its type, or
+    the only one of its type whose required keys it has), if that is clear."""
+    first = min(errors, key=lambda e: len(e.absolute_path))
+    if first.validator in ("oneOf", "anyOf") and first.context:
+        branch = _intended(first.validator_value, first.instance)
+        if branch is not None:
+            return _refusal([e for e in first.context if e.relative_schema_path[0] == branch])
+    together = [e for e in errors if e.validator in _TOGETHER
+                and e.absolute_path == first.absolute_path] \
+        if first.validator in _TOGETHER else [first]
+    return "; ".join(dict.fromkeys(_message(e) for e in together))
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    """The schema's ``x-message`` for the failing keyword if it has one, else a
+    wording of ours (never jsonschema's, which quotes the schema)."""
     path = list(error.absolute_path)
     custom = error.schema.get("x-message") if isinstance(error.schema, Mapping) else None
     if isinstance(custom, Mapping):
@@ -178,19 +190,6 @@ def describe(error: jsonschema.ValidationError) -> str:
             field=_field(path), parent=_field(path[:-1]), value=_show(error.instance),
             duplicate=_duplicate(error.instance) if error.validator == "uniqueItems" else "")
     return _wording(error, _field(path))
-
-
-def _reported(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
-    """For a failed ``oneOf``/``anyOf``, the error of the alternative the input was
-    meant for (the only one of its type, or the only one of its type whose required
-    keys it has), recursively; the failure itself when that is ambiguous."""
-    while error.validator in ("oneOf", "anyOf") and error.context:
-        branch = _intended(error.validator_value, error.instance)
-        if branch is None:
-            return error
-        within = [e for e in error.context if e.relative_schema_path[0] == branch]
-        error = min(within, key=lambda e: len(e.absolute_path))
-    return error
 
 
 def _intended(branches: Sequence[Mapping], instance: Any) -> int | None:
