@@ -97,7 +97,7 @@ class Runtime:
         """
         services = ApiServices(conf=self.conf, db=self.db, regions=self.quotas,
                                wake_engine=wake_engine, clients=self.clients,
-                               copiers=self.copiers)
+                               copiers=self.copiers, fanout=self.fanout)
         return create_app(services, API_FEATURES)
 
     def engine_id(self) -> str:

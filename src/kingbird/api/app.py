@@ -24,6 +24,7 @@ from kingbird.api.policy import Authoriser
 from kingbird.regions.clients import RegionClients
 from kingbird.regions.copying import Copier
 from kingbird.regions.directory import RegionDirectory
+from kingbird.regions.fanout import FanOut
 
 LOG = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class ApiServices:
     engines are separate processes: they poll the database);
     ``clients`` reaches the regions with the service's credentials (the
     process's one ``RegionClients``); ``copiers`` check that resources to sync
-    exist in their source region.
+    exist in their source region, asked in parallel on ``fanout``, the process's
+    bounded region calls.
     """
 
     conf: cfg.ConfigOpts
@@ -65,6 +67,7 @@ class ApiServices:
     authoriser: Authoriser | None = None
     clients: RegionClients | None = None
     copiers: Mapping[str, Copier] | None = None
+    fanout: FanOut | None = None
 
     @property
     def directory(self) -> RegionDirectory | None:

@@ -1,4 +1,20 @@
-"""Strict checks of request input: every refusal names what is wrong.
+"""Request input: JSON bodies read strictly, then checked against the JSON Schemas
+that ``/openapi.json`` publishes, so the document and the checks cannot disagree.
+
+Each feature keeps the schemas of its request bodies in its ``schemas.py`` and
+passes them both to ``describe`` (the OpenAPI document) and to ``checked`` here.
+Every refusal is a ``BadRequest`` whose message names the field at fault, as a
+path into the body (``resource_set.Sync[1].target``); what a schema cannot say
+(a region exists, a CIDR parses, two fields agree) is the feature's, checked by
+small named functions after the schema.
+
+Schemas are OpenAPI 3.0 Schema Objects: JSON Schema draft 4 (integers are never
+booleans nor floats) plus ``nullable``, translated here. Their wording may be
+chosen per schema with ``x-message``: a text for any failure of that schema's own
+keywords, or a mapping from keyword (``minItems``, ``oneOf``...) to text. The text
+may use ``$field`` (the path), ``$parent`` (the path of the enclosing object or
+list), ``$value`` (what was given, shortened) and, for ``uniqueItems``,
+``$duplicate`` (the first repeated item).
 
 Nothing here evaluates input; JSON is parsed by the standard library only.
 """
@@ -7,38 +23,35 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import jsonschema
 from flask import request
 
 from kingbird.core import exceptions
-from kingbird.quota.keys import QUOTA_KEYS
-from kingbird.quota.limits import MAX_LIMIT, UNLIMITED
 
 # Keystone project ids are UUID4 hex; accept the dashed form too.
 _PROJECT_ID = re.compile(
     r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$")
-_CLASS_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
 _MAX_DEPTH = 32
+_VALIDATOR = jsonschema.Draft4Validator
+_TOGETHER = ("required", "additionalProperties")
+_KINDS = {"object": "an object", "array": "a list", "string": "a string",
+          "integer": "an integer", "number": "a number", "boolean": "true or false",
+          "null": "null"}
 
 
 def project_id(value: str, what: str = "project id") -> str:
     """:raises BadRequest: when ``value`` cannot be a Keystone project id."""
     if not _PROJECT_ID.match(value or ""):
-        raise exceptions.BadRequest(f"{what} {_shorten(value)!r} is not a valid project id")
+        raise exceptions.BadRequest(f"{what} {shorten(value)!r} is not a valid project id")
     return value
 
 
-def class_name(value: str) -> str:
-    if not _CLASS_NAME.match(value or ""):
-        raise exceptions.BadRequest(
-            f"quota class name {_shorten(value)!r} is invalid: use 1-255 letters, digits, "
-            "'_', '-' or '.'")
-    return value
-
-
-def _shorten(value: str, width: int = 60) -> str:
+def shorten(value: str, width: int = 60) -> str:
+    """``value`` cut to ``width`` characters, for quoting user input in a message."""
     return value if len(value) <= width else value[:width] + "..."
 
 
@@ -79,59 +92,193 @@ def json_body(required: bool = True, parse: Callable[[bytes], Any] = json.loads)
     return body
 
 
-def member(body, key: str, kind: type, what: str | None = None):
-    """``body[key]`` checked to be a ``kind``."""
-    if not isinstance(body, dict) or key not in body:
-        raise exceptions.BadRequest(f"missing '{what or key}' in request body")
-    value = body[key]
-    if not isinstance(value, kind):
-        raise exceptions.BadRequest(
-            f"'{what or key}' must be {_KIND_NAMES.get(kind, kind.__name__)}")
-    return value
+def checked(schema: Mapping, body: Any) -> Any:
+    """``body``, once it satisfies ``schema`` (an OpenAPI Schema Object).
+
+    :raises BadRequest: naming the field at fault and what is wrong with it (the
+        outermost fault when there are several).
+    """
+    errors = list(_validator(schema).iter_errors(body))
+    if errors:
+        raise exceptions.BadRequest(_refusal(errors))
+    return body
 
 
-_KIND_NAMES = {dict: "an object", list: "a list", str: "a string"}
+def request_body(schema: Mapping, required: bool = True,
+                 parse: Callable[[bytes], Any] = json.loads) -> Any:
+    """The request body read by ``json_body`` and ``checked`` against ``schema``;
+    None when absent and not ``required``."""
+    body = json_body(required=required, parse=parse)
+    return None if body is None and not required else checked(schema, body)
 
 
-def _no_extra_keys(body: dict, *allowed: str) -> None:
-    extra = set(body) - set(allowed)
-    if extra:
-        names = ", ".join(repr(_shorten(str(k))) for k in sorted(map(str, extra)))
-        raise exceptions.BadRequest(f"unexpected keys in request body: {names}")
+# --- schemas as jsonschema reads them ---------------------------------------------------
+
+# id of a schema -> (the schema, kept so that its id is not reused; its validator)
+_compiled: dict[int, tuple[Mapping, jsonschema.protocols.Validator]] = {}
 
 
-def quota_limits(body, wrapper: str) -> dict[str, int]:
-    """``{wrapper: {key: limit}}`` → ``{key: limit}``, every key and value checked."""
-    if not isinstance(body, dict):
-        raise exceptions.BadRequest(f"request body must be an object with '{wrapper}'")
-    given = member(body, wrapper, dict)
-    _no_extra_keys(body, wrapper)
-    if not given:
-        raise exceptions.BadRequest(f"'{wrapper}' must name at least one quota key")
-    limits: dict[str, int] = {}
-    for key, value in given.items():
-        if key not in QUOTA_KEYS:
-            raise exceptions.BadRequest(
-                f"unknown quota key {_shorten(str(key))!r}; known keys: {', '.join(QUOTA_KEYS)}")
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise exceptions.BadRequest(f"limit of '{key}' must be an integer, got {value!r:.40}")
-        if value < UNLIMITED or value > MAX_LIMIT:
-            raise exceptions.BadRequest(
-                f"limit of '{key}' must be between -1 (unlimited) and {MAX_LIMIT}, got {value}")
-        limits[key] = value
-    return limits
+def _validator(schema: Mapping) -> jsonschema.protocols.Validator:
+    """The validator of ``schema``, built once (schemas are module constants)."""
+    entry = _compiled.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        translated = json_schema(schema)
+        _VALIDATOR.check_schema(translated)
+        entry = _compiled[id(schema)] = (schema, _VALIDATOR(translated))
+    return entry[1]
 
 
-def quota_key_list(body, wrapper: str) -> list[str]:
-    """``{wrapper: [key, ...]}`` → the keys, each known."""
-    if not isinstance(body, dict):
-        raise exceptions.BadRequest(f"request body must be an object with '{wrapper}'")
-    keys = member(body, wrapper, list)
-    _no_extra_keys(body, wrapper)
-    if not keys:
-        raise exceptions.BadRequest(f"'{wrapper}' must list at least one quota key")
-    for key in keys:
-        if not isinstance(key, str) or key not in QUOTA_KEYS:
-            raise exceptions.BadRequest(
-                f"unknown quota key {_shorten(str(key))!r}; known keys: {', '.join(QUOTA_KEYS)}")
-    return list(dict.fromkeys(keys))
+def json_schema(schema: Mapping) -> dict:
+    """An OpenAPI Schema Object as plain JSON Schema: ``nullable: true`` becomes
+    ``null`` among the types (or, without a ``type``, a ``null`` alternative)."""
+    out: dict = {}
+    for key, value in schema.items():
+        if key in _SCHEMA_MAPS:
+            value = {name: json_schema(sub) for name, sub in value.items()}
+        elif key in _SCHEMA_LISTS or key == "items" and isinstance(value, list):
+            value = [json_schema(sub) for sub in value]
+        elif key in _SCHEMAS and isinstance(value, Mapping):
+            value = json_schema(value)
+        if key != "nullable":
+            out[key] = value
+    if not schema.get("nullable"):
+        return out
+    if "type" not in out:
+        return {"anyOf": [{"type": "null"}, out]}
+    out["type"] = [*_as_list(out["type"]), "null"]
+    if "enum" in out and None not in out["enum"]:
+        out["enum"] = [*out["enum"], None]
+    return out
+
+
+_SCHEMA_MAPS = ("properties", "patternProperties")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
+_SCHEMAS = ("items", "additionalProperties", "not")
+
+
+def _as_list(value) -> list:
+    return [value] if isinstance(value, str) else list(value)
+
+
+# --- messages ---------------------------------------------------------------------------
+
+def _refusal(errors: list[jsonschema.ValidationError]) -> str:
+    """What the caller must fix, naming the field: the outermost fault (missing and
+    unexpected keys of one object together); for a failed ``oneOf``/``anyOf``, the
+    faults of the alternative the input was meant for (the only one of its type, or
+    the only one of its type whose required keys it has), if that is clear."""
+    first = min(errors, key=lambda e: len(e.absolute_path))
+    if first.validator in ("oneOf", "anyOf") and first.context:
+        branch = _intended(first.validator_value, first.instance)
+        if branch is not None:
+            return _refusal([e for e in first.context if e.relative_schema_path[0] == branch])
+    together = [e for e in errors if e.validator in _TOGETHER
+                and e.absolute_path == first.absolute_path] \
+        if first.validator in _TOGETHER else [first]
+    return "; ".join(dict.fromkeys(_message(e) for e in together))
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    """The schema's ``x-message`` for the failing keyword if it has one, else a
+    wording of ours (never jsonschema's, which quotes the schema)."""
+    path = list(error.absolute_path)
+    custom = error.schema.get("x-message") if isinstance(error.schema, Mapping) else None
+    if isinstance(custom, Mapping):
+        custom = custom.get(error.validator)
+    if custom:
+        return string.Template(custom).safe_substitute(
+            field=_field(path), parent=_field(path[:-1]), value=_show(error.instance),
+            duplicate=_duplicate(error.instance) if error.validator == "uniqueItems" else "")
+    return _wording(error, _field(path))
+
+
+def _intended(branches: Sequence[Mapping], instance: Any) -> int | None:
+    fits = [i for i, branch in enumerate(branches)
+            if "type" not in branch or any(_VALIDATOR.TYPE_CHECKER.is_type(instance, kind)
+                                           for kind in _as_list(branch["type"]))]
+    if len(fits) > 1 and isinstance(instance, dict):
+        fits = [i for i in fits if set(branches[i].get("required", ())) & set(instance)]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _field(path: Iterable) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f"{'.' if text else ''}{part}"
+    return text
+
+
+def _where(field: str) -> str:
+    return f"'{field}'" if field else "request body"
+
+
+def _show(value: Any) -> str:
+    return shorten(repr(value), 40)
+
+
+def _keys(keys: Iterable) -> str:
+    return ", ".join(repr(shorten(str(k))) for k in keys)
+
+
+def _duplicate(items: list) -> str:
+    seen: list = []
+    for item in items:
+        if any(type(item) is type(other) and item == other for other in seen):
+            return str(item)
+        seen.append(item)
+    return ""
+
+
+def _wording(error: jsonschema.ValidationError, field: str) -> str:
+    keyword, expected, value, schema = (error.validator, error.validator_value,
+                                        error.instance, error.schema)
+    where = _where(field)
+    if keyword == "type":
+        if not field and schema.get("required"):
+            return f"request body must be an object with {_keys(schema['required'])}"
+        kinds = " or ".join(_KINDS.get(kind, kind) for kind in _as_list(expected))
+        return f"{where} must be {kinds}, got {_show(value)}"
+    if keyword == "required":
+        missing = [f"{field}.{key}" if field else key for key in expected if key not in value]
+        return f"missing {_keys(missing)} in request body"
+    if keyword == "additionalProperties":
+        allowed = list(schema.get("properties", ()))
+        patterns = list(schema.get("patternProperties", ()))
+        extra = sorted(str(k) for k in value
+                       if k not in allowed and not any(re.search(p, k) for p in patterns))
+        return f"unexpected keys in {where}: {_keys(extra)}" + (
+            f"; allowed: {', '.join(allowed)}" if allowed else "")
+    if keyword == "enum":
+        choices = ", ".join("null" if c is None else str(c) for c in expected)
+        return f"{where} must be one of {choices}, got {_show(value)}"
+    if keyword in ("minimum", "maximum"):
+        if "minimum" in schema and "maximum" in schema:
+            return (f"{where} must be between {schema['minimum']} and {schema['maximum']}, "
+                    f"got {value}")
+        bound = "at least" if keyword == "minimum" else "at most"
+        return f"{where} must be {bound} {expected}, got {value}"
+    if keyword == "minLength":
+        return f"{where} must not be empty" if expected == 1 else \
+            f"{where} must have at least {expected} characters"
+    if keyword == "maxLength":
+        return f"{where} is longer than {expected} characters"
+    if keyword == "minItems":
+        return f"{where} must be a non-empty list" if expected == 1 else \
+            f"{where} must list at least {expected} items"
+    if keyword == "maxItems":
+        return f"{where} lists more than {expected} items"
+    if keyword == "uniqueItems":
+        return f"{where} names {_duplicate(value)} twice"
+    if keyword == "minProperties":
+        return f"{where} must not be empty" if expected == 1 else \
+            f"{where} must have at least {expected} keys"
+    if keyword == "maxProperties":
+        return f"{where} must be empty" if expected == 0 else \
+            f"{where} must have at most {expected} keys"
+    if keyword == "pattern":
+        return f"{where} is not valid: {_show(value)}"
+    if keyword in ("oneOf", "anyOf"):
+        if not error.context:  # oneOf: several forms fit
+            return f"{where} matches more than one of its accepted forms"
+        return f"{where} matches none of its accepted forms, got {_show(value)}"
+    return f"{where} is not valid: {error.message}"

@@ -72,8 +72,9 @@ regions_opts = [
         "detail_deadline",
         default=5.0,
         min=0.1,
-        help="Seconds the API waits for regions when it answers from live data "
-        "(quota detail); regions later than that are reported missing.",
+        help="Seconds the API waits for regions when it answers from live data: "
+        "quota detail (regions later than that are reported missing) and the "
+        "lookups of the resources of a new sync job (the job is refused with a 503).",
     ),
     cfg.IntOpt(
         "retries",

@@ -226,7 +226,7 @@ def delete_plan(plan_id: str, tenant: str | None = None):
 
 def create_restore_point(plan_id: str, tenant: str | None = None):
     ctx, project = _scope(tenant)
-    validation.json_body(required=False)
+    validation.request_body(dr_schemas.RESTORE_POINT_REQUEST, required=False)
     with services().db() as session:
         plan = _plan(session, ctx, project, plan_id)
         authorise(f"{POLICY}:create_restore_point", {"project_id": plan["project_id"]})

@@ -1,4 +1,5 @@
-"""JSON schemas of the ``os-dr`` routes, for the OpenAPI document."""
+"""JSON Schemas of the ``os-dr`` routes: the request bodies that
+``kingbird.dr.validation`` checks and ``/openapi.json`` publishes, and the answers."""
 
 from __future__ import annotations
 
@@ -9,13 +10,80 @@ from kingbird.dr.models import (
     PLAN_STATUSES,
     RESTORE_POINT_STATUSES,
 )
-from kingbird.dr.validation import MAX_INTERVAL, MAX_RETENTION, MAX_SERVERS, MIN_INTERVAL
+
+MAX_SERVERS = 50
+MIN_INTERVAL = 60
+MAX_INTERVAL = 366 * 86400
+MAX_RETENTION = 100
+DEFAULT_METHOD = "snapshot-backup"
+DEFAULT_INTERVAL = 3600
+DEFAULT_RETENTION = 3
+
+
+def _text(limit: int, nullable: bool = False) -> dict:
+    """A non-blank string of at most ``limit`` characters."""
+    return {"type": "string", "minLength": 1, "maxLength": limit, "pattern": r"\S",
+            **({"nullable": True} if nullable else {}),
+            "x-message": f"'$field' must be a non-empty string of at most {limit} characters"}
+
+
+_INTERVAL = {"type": "integer", "minimum": MIN_INTERVAL, "maximum": MAX_INTERVAL}
+_RETENTION = {"type": "integer", "minimum": 1, "maximum": MAX_RETENTION}
+_SHORT_TEXT = _text(255)
+_DESCRIPTION = _text(1024, nullable=True)
+_SERVERS = {"type": "array", "minItems": 1, "maxItems": MAX_SERVERS, "uniqueItems": True,
+            "items": {"type": "string", "maxLength": 64, "pattern": r"\S",
+                      "x-message": "'$parent' must hold server ids, got $value"},
+            "x-message": {"type": "'$field' must be a non-empty list of server ids",
+                          "minItems": "'$field' must be a non-empty list of server ids",
+                          "maxItems": f"'$field' lists more than {MAX_SERVERS} servers",
+                          "uniqueItems": "'$field' names server $duplicate twice"}}
+CREATE_PLAN = {"type": "object", "required": ["plan"], "additionalProperties": False,
+               "properties": {"plan": {
+                   "type": "object",
+                   "required": ["name", "servers", "source_region", "recovery_region"],
+                   "additionalProperties": False,
+                   "properties": {
+                       "name": _SHORT_TEXT, "description": _DESCRIPTION, "servers": _SERVERS,
+                       "source_region": _SHORT_TEXT, "recovery_region": _SHORT_TEXT,
+                       "method": {"type": "string", "enum": list(DR_METHODS),
+                                  "default": DEFAULT_METHOD},
+                       "interval": {**_INTERVAL, "default": DEFAULT_INTERVAL},
+                       "retention": {**_RETENTION, "default": DEFAULT_RETENTION}}}}}
+UPDATE_KEYS = ("name", "description", "interval", "retention")
+UPDATE_PLAN = {"type": "object", "required": ["plan"], "additionalProperties": False,
+               "properties": {"plan": {
+                   "type": "object", "minProperties": 1, "additionalProperties": False,
+                   "properties": {"name": _SHORT_TEXT, "description": _DESCRIPTION,
+                                  "interval": _INTERVAL, "retention": _RETENTION},
+                   "x-message": {"minProperties": "'$field' must change at least one of "
+                                                  + ", ".join(UPDATE_KEYS)}}}}
+# Taking a restore point now reads no field of the body.
+RESTORE_POINT_REQUEST = {"type": "object"}
+
+
+def _recovery_body(action: str, with_point: bool) -> dict:
+    """``{action: {"restore_point"?: id, "dry_run"?: bool}}``."""
+    properties: dict = {"dry_run": {"type": "boolean", "default": False}}
+    if with_point:
+        properties["restore_point"] = {
+            "type": "string", "pattern": r"\S", "nullable": True,
+            "description": "default: the newest available",
+            "x-message": "'$field' must be a restore point id"}
+    return {"type": "object", "required": [action], "additionalProperties": False,
+            "properties": {action: {"type": "object", "additionalProperties": False,
+                                    "properties": properties}}}
+
+
+# (action, may it choose its restore point?): a failback restores what the failover left.
+RECOVERY = {(action, with_point): _recovery_body(action, with_point)
+            for action, with_point in (("failover", True), ("failback", False))}
+
+# --- answers ------------------------------------------------------------------------
 
 _TIME = {"type": "string", "format": "date-time", "nullable": True}
 _TEXT = {"type": "string", "nullable": True}
 _ERROR = {"type": "object"}
-_INTERVAL = {"type": "integer", "minimum": MIN_INTERVAL, "maximum": MAX_INTERVAL}
-_RETENTION = {"type": "integer", "minimum": 1, "maximum": MAX_RETENTION}
 
 _PLAN = {"type": "object", "required": ["id", "name", "method", "source_region",
                                         "recovery_region", "current_region", "servers",
@@ -32,26 +100,6 @@ _PLAN = {"type": "object", "required": ["id", "name", "method", "source_region",
              "next_restore_point_at": _TIME, "created_at": _TIME, "updated_at": _TIME,
              "restore_points": {"type": "integer"},
              "latest_restore_point": {"type": "object", "nullable": True}}}
-_CREATE = {"type": "object", "required": ["plan"], "additionalProperties": False,
-           "properties": {"plan": {
-               "type": "object", "additionalProperties": False,
-               "required": ["name", "servers", "source_region", "recovery_region"],
-               "properties": {
-                   "name": {"type": "string", "minLength": 1, "maxLength": 255},
-                   "description": {"type": "string", "maxLength": 1024},
-                   "servers": {"type": "array", "minItems": 1, "maxItems": MAX_SERVERS,
-                               "uniqueItems": True, "items": {"type": "string"}},
-                   "source_region": {"type": "string"}, "recovery_region": {"type": "string"},
-                   "method": {"type": "string", "enum": list(DR_METHODS),
-                              "default": "snapshot-backup"},
-                   "interval": {**_INTERVAL, "default": 3600},
-                   "retention": {**_RETENTION, "default": 3}}}}}
-_UPDATE = {"type": "object", "required": ["plan"], "additionalProperties": False,
-           "properties": {"plan": {
-               "type": "object", "additionalProperties": False, "minProperties": 1,
-               "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255},
-                              "description": {"type": "string", "maxLength": 1024},
-                              "interval": _INTERVAL, "retention": _RETENTION}}}}
 _ONE_PLAN = {"type": "object", "required": ["plan"], "properties": {"plan": _PLAN}}
 _PLANS = {"type": "object", "required": ["plans"],
           "properties": {"plans": {"type": "array", "items": _PLAN}}}
@@ -98,28 +146,18 @@ _DRY_RUN = {"type": "object", "required": ["dry_run"], "properties": {"dry_run":
                    "steps": {"type": "array", "items": _STEP}}}}}
 
 
-def _recovery_body(action: str, with_point: bool) -> dict:
-    properties: dict = {"dry_run": {"type": "boolean", "default": False}}
-    if with_point:
-        properties["restore_point"] = {"type": "string",
-                                       "description": "default: the newest available"}
-    return {"type": "object", "required": [action], "additionalProperties": False,
-            "properties": {action: {"type": "object", "additionalProperties": False,
-                                    "properties": properties}}}
-
-
 _PLAN_RULE = "/os-dr/plans/<plan_id>"
 _POINT_RULE = f"{_PLAN_RULE}/restore-points/<point_id>"
 
 OPENAPI: dict[tuple[str, str], dict] = {
-    ("POST", "/os-dr/plans"): {"request": _CREATE, "responses": {
+    ("POST", "/os-dr/plans"): {"request": CREATE_PLAN, "responses": {
         201: _ONE_PLAN, 409: _ERROR, 502: _ERROR, 503: _ERROR}},
     ("GET", "/os-dr/plans"): {"responses": {200: _PLANS}},
     ("GET", _PLAN_RULE): {"responses": {200: _ONE_PLAN}},
-    ("PUT", _PLAN_RULE): {"request": _UPDATE, "responses": {200: _ONE_PLAN, 409: _ERROR}},
+    ("PUT", _PLAN_RULE): {"request": UPDATE_PLAN, "responses": {200: _ONE_PLAN, 409: _ERROR}},
     ("DELETE", _PLAN_RULE): {"responses": {202: {"type": "object"}, 409: _ERROR}},
     ("POST", f"{_PLAN_RULE}/restore-points"): {
-        "request": {"type": "object"}, "request_required": False,
+        "request": RESTORE_POINT_REQUEST, "request_required": False,
         "responses": {202: {"type": "object"}, 409: _ERROR}},
     ("GET", f"{_PLAN_RULE}/restore-points"): {"responses": {200: _POINTS}},
     ("GET", _POINT_RULE): {"responses": {200: {
@@ -127,10 +165,10 @@ OPENAPI: dict[tuple[str, str], dict] = {
         "properties": {"restore_point": _POINT}}}},
     ("DELETE", _POINT_RULE): {"responses": {202: {"type": "object"}, 409: _ERROR}},
     ("POST", f"{_PLAN_RULE}/failover"): {
-        "request": _recovery_body("failover", True), "request_required": False,
+        "request": RECOVERY[("failover", True)], "request_required": False,
         "responses": {200: _DRY_RUN, 202: _ONE_OPERATION, 409: _ERROR}},
     ("POST", f"{_PLAN_RULE}/failback"): {
-        "request": _recovery_body("failback", False), "request_required": False,
+        "request": RECOVERY[("failback", False)], "request_required": False,
         "responses": {200: _DRY_RUN, 202: _ONE_OPERATION, 409: _ERROR}},
     ("GET", "/os-dr/operations"): {"responses": {200: {
         "type": "object", "required": ["operations"],

@@ -1,9 +1,91 @@
-"""OpenAPI descriptions of the cross-region networking routes (kept out of the
-handler modules, which they would double in size)."""
+"""JSON Schemas of the cross-region networking routes: the request bodies that
+``kingbird.network.validation`` checks and ``/openapi.json`` publishes, the
+answers, and the OpenAPI descriptions (kept out of the handler modules, which
+they would double in size)."""
 
 from __future__ import annotations
 
 from kingbird.api.routing import describe_both
+from kingbird.network import secgroups
+
+MAX_NAME = 255
+MAX_ID = 64
+# Largest VIP block a request may ask for (the rest of a big IPv6 CIDR stays in pools).
+MAX_RESERVED = 4096
+
+_NAME = {"type": "string", "maxLength": MAX_NAME}
+_REGION = {"type": "string", "minLength": 1, "maxLength": MAX_NAME}
+# An id goes into the path of a Neutron URL: no blanks, no separators.
+_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID, "pattern": r"^[^\s/?#]+$",
+       "x-message": {"pattern": "'$field' $value is not a valid id"}}
+
+
+def _regions(minimum: int) -> dict:
+    return {"type": "array", "minItems": minimum, "uniqueItems": True, "items": _REGION,
+            "x-message": {"minItems": f"'$field' must name at least {minimum} region(s)",
+                          "uniqueItems": "'$field' names a region twice"}}
+
+
+def _only(wrapper: str, inner: dict) -> dict:
+    """``{wrapper: inner}`` and nothing else."""
+    return {"type": "object", "required": [wrapper], "additionalProperties": False,
+            "properties": {wrapper: inner},
+            "x-message": f"request body must be an object with only '{wrapper}'"}
+
+
+CREATE_NETWORK = _only("global_network", {
+    "type": "object", "required": ["cidr", "regions"], "additionalProperties": False,
+    "properties": {"name": _NAME, "cidr": {"type": "string"}, "regions": _regions(1),
+                   "gateway_regions": _regions(0),
+                   "reserved_addresses": {"type": "integer", "minimum": 0,
+                                          "maximum": MAX_RESERVED}}})
+PORT_REF = {"type": "object", "required": ["region", "port_id"], "additionalProperties": False,
+            "properties": {"region": _REGION, "port_id": _ID}}
+ATTACH_PORT = _only("port", PORT_REF)
+_PORT_REFS = {"type": "array", "uniqueItems": True, "items": PORT_REF,
+              "x-message": {"type": "'$field' must be a list of {'region', 'port_id'}",
+                            "uniqueItems": "'$field' names a port twice"}}
+CREATE_VIP = _only("vip", {
+    "type": "object", "additionalProperties": False,
+    "properties": {"ip_address": {"type": "string", "minLength": 1, "maxLength": 64,
+                                  "nullable": True},
+                   "ports": _PORT_REFS}})
+UPDATE_VIP = _only("vip", {"type": "object", "required": ["ports"],
+                           "additionalProperties": False, "properties": {"ports": _PORT_REFS}})
+_PORT_NUMBER = {"type": "integer", "minimum": 0, "maximum": 65535, "nullable": True}
+CREATE_SG_RULE = _only("global_security_group_rule", {
+    "type": "object",
+    "required": ["region", "security_group_id", "direction", "remote_region",
+                 "remote_group_id"],
+    "additionalProperties": False,
+    "properties": {
+        "region": _REGION, "security_group_id": _ID,
+        "direction": {"type": "string", "enum": list(secgroups.DIRECTIONS)},
+        "ethertype": {"type": "string", "enum": list(secgroups.ETHERTYPES),
+                      "default": "IPv4"},
+        "protocol": {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 255},
+                               {"type": "string", "minLength": 1, "maxLength": 32}],
+                     "nullable": True,
+                     "x-message": "'$field' must be a protocol name or number (0-255), "
+                                  "got $value"},
+        "port_range_min": _PORT_NUMBER, "port_range_max": _PORT_NUMBER,
+        "remote_region": _REGION, "remote_group_id": _ID}})
+_TRANSIT = {"oneOf": [
+    {"type": "object", "required": ["global_network_id"], "additionalProperties": False,
+     "properties": {"global_network_id": _ID}},
+    {"type": "object", "required": ["networks"], "additionalProperties": False,
+     "properties": {"networks": {"type": "object", "additionalProperties": _ID,
+                                 "x-message": "'$field' must map regions to network ids"}}}],
+    "x-message": "'$field' must be {'global_network_id': id} or {'networks': "
+                 "{region: network id}}"}
+CREATE_ROUTER = _only("global_router", {
+    "type": "object", "required": ["transit", "subnets"], "additionalProperties": False,
+    "properties": {"name": _NAME, "transit": _TRANSIT,
+                   "subnets": {"type": "object", "minProperties": 2, "additionalProperties": _ID,
+                               "x-message": "'$field' must map at least two regions to a "
+                                            "subnet id each"}}})
+
+# --- answers ------------------------------------------------------------------------
 
 _STR = {"type": "string"}
 _NSTR = {"type": "string", "nullable": True}
@@ -11,8 +93,6 @@ _TIME = {"type": "string", "format": "date-time"}
 _STATUS = {"type": "string", "enum": ["BUILD", "ACTIVE", "ERROR", "DELETING"]}
 _ERROR = {"type": "object"}
 _REGIONS = {"type": "array", "items": _STR}
-_PORT_REF = {"type": "object", "required": ["region", "port_id"], "additionalProperties": False,
-             "properties": {"region": _STR, "port_id": _STR}}
 
 _NETWORK = {"type": "object", "required": ["id", "cidr", "regions", "status"], "properties": {
     "id": _STR, "name": _STR, "project_id": _STR, "cidr": _STR, "ip_version": {"type": "integer"},
@@ -25,13 +105,6 @@ _NETWORK = {"type": "object", "required": ["id", "cidr", "regions", "status"], "
     "status": _STATUS, "error": _NSTR, "created_at": _TIME, "updated_at": _TIME}}
 _NETWORK_BODY = {"type": "object", "required": ["global_network"],
                  "properties": {"global_network": _NETWORK}}
-_CREATE_NETWORK = {"type": "object", "required": ["global_network"],
-                   "additionalProperties": False, "properties": {"global_network": {
-                       "type": "object", "required": ["cidr", "regions"],
-                       "additionalProperties": False, "properties": {
-                           "name": _STR, "cidr": _STR, "regions": _REGIONS,
-                           "gateway_regions": _REGIONS,
-                           "reserved_addresses": {"type": "integer", "minimum": 0}}}}}
 _PORT = {"type": "object", "properties": {
     "region": _STR, "port_id": _STR, "mac_address": _NSTR, "fixed_ips": {"type": "array"},
     "allowed_address_pairs": {"type": "array"}, "device_owner": _NSTR,
@@ -40,7 +113,7 @@ _PORT = {"type": "object", "properties": {
     "status": {"type": "string", "enum": ["PENDING", "ACTIVE", "ERROR"]}, "error": _NSTR}}
 _VIP = {"type": "object", "properties": {
     "id": _STR, "network_id": _STR, "ip_address": _STR,
-    "ports": {"type": "array", "items": _PORT_REF}, "reservations": {"type": "object"},
+    "ports": {"type": "array", "items": PORT_REF}, "reservations": {"type": "object"},
     "status": _STATUS, "error": _NSTR}}
 _VIP_BODY = {"type": "object", "required": ["vip"], "properties": {"vip": _VIP}}
 
@@ -49,7 +122,7 @@ def describe_networks(base: str) -> None:
     net = f"{base}/<network_id>"
     tag = "global networks"
     describe_both("POST", base, "Create a global network over several regions", tag,
-                  request=_CREATE_NETWORK, responses={202: _NETWORK_BODY, 503: _ERROR})
+                  request=CREATE_NETWORK, responses={202: _NETWORK_BODY, 503: _ERROR})
     describe_both("GET", base, "The project's global networks", tag, responses={
         200: {"type": "object", "required": ["global_networks"],
               "properties": {"global_networks": {"type": "array", "items": _NETWORK}}}})
@@ -62,23 +135,18 @@ def describe_networks(base: str) -> None:
                       "ports": {"type": "array", "items": _PORT}}}})
     describe_both("POST", f"{net}/ports", "Attach a port now (shadow it without waiting "
                   "for the next poll)", tag,
-                  request={"type": "object", "required": ["port"], "additionalProperties": False,
-                           "properties": {"port": _PORT_REF}},
+                  request=ATTACH_PORT,
                   responses={202: {"type": "object", "properties": {"port": _PORT}},
                              409: _ERROR, 502: _ERROR})
-    vip_request = {"type": "object", "required": ["vip"], "additionalProperties": False,
-                   "properties": {"vip": {"type": "object", "additionalProperties": False,
-                                          "properties": {"ip_address": _STR, "ports": {
-                                              "type": "array", "items": _PORT_REF}}}}}
     describe_both("POST", f"{net}/vips", "Reserve a virtual IP and allow it on ports", tag,
-                  request=vip_request, responses={202: _VIP_BODY, 409: _ERROR})
+                  request=CREATE_VIP, responses={202: _VIP_BODY, 409: _ERROR})
     describe_both("GET", f"{net}/vips", "The network's virtual IPs", tag, responses={
         200: {"type": "object", "required": ["vips"],
               "properties": {"vips": {"type": "array", "items": _VIP}}}})
     describe_both("GET", f"{net}/vips/<vip_id>", "A virtual IP", tag,
                   responses={200: _VIP_BODY})
     describe_both("PUT", f"{net}/vips/<vip_id>", "Change the ports allowed a virtual IP", tag,
-                  request=vip_request, responses={202: _VIP_BODY, 409: _ERROR})
+                  request=UPDATE_VIP, responses={202: _VIP_BODY, 409: _ERROR})
     describe_both("DELETE", f"{net}/vips/<vip_id>", "Release a virtual IP", tag,
                   responses={202: _VIP_BODY})
 
@@ -103,18 +171,8 @@ _ROUTER_BODY = {"type": "object", "required": ["global_router"],
 
 def describe_interconnect(rules: str, routers: str) -> None:
     tag = "global networks"
-    create_rule = {"type": "object", "required": ["global_security_group_rule"],
-                   "additionalProperties": False, "properties": {"global_security_group_rule": {
-                       "type": "object", "additionalProperties": False,
-                       "required": ["region", "security_group_id", "direction",
-                                    "remote_region", "remote_group_id"],
-                       "properties": {k: v for k, v in _RULE["properties"].items()
-                                      if k in ("region", "security_group_id", "direction",
-                                               "ethertype", "protocol", "port_range_min",
-                                               "port_range_max", "remote_region",
-                                               "remote_group_id")}}}}
     describe_both("POST", rules, "A rule whose remote group is in another region, kept "
-                  "expanded into CIDR rules", tag, request=create_rule,
+                  "expanded into CIDR rules", tag, request=CREATE_SG_RULE,
                   responses={202: _RULE_BODY, 502: _ERROR})
     describe_both("GET", rules, "The project's cross-region security group rules", tag,
                   responses={200: {"type": "object", "properties": {
@@ -123,14 +181,8 @@ def describe_interconnect(rules: str, routers: str) -> None:
                   responses={200: _RULE_BODY})
     describe_both("DELETE", f"{rules}/<rule_id>", "Delete a cross-region rule and its "
                   "expansion", tag, responses={202: _RULE_BODY})
-    create_router = {"type": "object", "required": ["global_router"],
-                     "additionalProperties": False, "properties": {"global_router": {
-                         "type": "object", "required": ["transit", "subnets"],
-                         "additionalProperties": False, "properties": {
-                             "name": _STR, "subnets": {"type": "object"},
-                             "transit": {"type": "object"}}}}}
     describe_both("POST", routers, "Routers in each region, routed through a transit "
-                  "network (L3 option)", tag, request=create_router,
+                  "network (L3 option)", tag, request=CREATE_ROUTER,
                   responses={202: _ROUTER_BODY, 502: _ERROR})
     describe_both("GET", routers, "The project's global routers", tag,
                   responses={200: {"type": "object", "properties": {

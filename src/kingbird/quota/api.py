@@ -16,8 +16,8 @@ from kingbird.core import exceptions
 from kingbird.quota import limits as quota_limits
 from kingbird.quota import repository as quota_db
 from kingbird.quota import resolve as store
+from kingbird.quota import schemas
 from kingbird.quota import status_repository as status_db
-from kingbird.quota.keys import QUOTA_KEYS
 
 bp = Blueprint("quotas", __name__)
 
@@ -51,7 +51,7 @@ def update(project_id: str, tenant: str | None = None):
     check_tenant(tenant)
     validation.project_id(project_id)
     authorise(f"{POLICY}:update", {"project_id": project_id})
-    limits = validation.quota_limits(validation.json_body(), "quota_set")
+    limits = validation.request_body(schemas.UPDATE)["quota_set"]
     with services().db() as session:
         quota_db.set_project_limits(session, project_id, limits)
         status_db.request_project_sync(session, project_id)
@@ -63,8 +63,8 @@ def delete(project_id: str, tenant: str | None = None):
     check_tenant(tenant)
     validation.project_id(project_id)
     authorise(f"{POLICY}:delete", {"project_id": project_id})
-    body = validation.json_body(required=False)
-    keys = None if body is None else validation.quota_key_list(body, "quota_set")
+    body = validation.request_body(schemas.DELETE, required=False)
+    keys = None if body is None else list(dict.fromkeys(body["quota_set"]))
     with services().db() as session:
         removed = quota_db.delete_project_limits(session, project_id, keys)
         if not removed:
@@ -117,40 +117,18 @@ both_versions(bp, "/os-quota-sets/<project_id>/sync", sync, ["PUT"])
 
 # --- OpenAPI -------------------------------------------------------------------------
 
-_INT = {"type": "integer", "minimum": -1, "maximum": quota_limits.MAX_LIMIT}
-_ALL_KEYS = {"type": "object", "required": list(QUOTA_KEYS),
-             "properties": {k: {"type": "integer"} for k in QUOTA_KEYS},
-             "additionalProperties": False}
-_QUOTA_SET = {"type": "object", "required": ["quota_set"],
-              "properties": {"quota_set": _ALL_KEYS}}
-_UPDATE = {"type": "object", "required": ["quota_set"], "additionalProperties": False,
-           "properties": {"quota_set": {"type": "object", "minProperties": 1,
-                                        "properties": {k: _INT for k in QUOTA_KEYS},
-                                        "additionalProperties": False}}}
-_UPDATED = {"type": "object", "required": ["quota_set"],
-            "properties": {"quota_set": {"type": "object",
-                                         "additionalProperties": {"type": "integer"}}}}
-_DELETE = {"type": "object", "required": ["quota_set"], "additionalProperties": False,
-           "properties": {"quota_set": {"type": "array", "minItems": 1,
-                                        "items": {"type": "string", "enum": list(QUOTA_KEYS)}}}}
-_DETAIL = {"type": "object", "required": ["quota_set"], "properties": {"quota_set": {
-    "type": "object", "required": ["limits", "usage"],
-    "properties": {"limits": _ALL_KEYS, "usage": _ALL_KEYS, "remaining": _ALL_KEYS,
-                   "regions": {"type": "object"}, "missing_regions": {"type": "object"},
-                   "last_sync": {"type": ["object", "null"], "nullable": True}}}}}
-_SYNC = {"type": "object", "required": ["quota_sync"]}
-
 describe_both("GET", "/os-quota-sets/defaults", "Default global limits", "quotas",
-              responses={200: _QUOTA_SET})
+              responses={200: schemas.QUOTA_SET})
 describe_both("GET", "/os-quota-sets/<project_id>", "A project's global limits", "quotas",
-              responses={200: _QUOTA_SET})
+              responses={200: schemas.QUOTA_SET})
 describe_both("PUT", "/os-quota-sets/<project_id>", "Set global limits", "quotas",
-              request=_UPDATE, responses={200: _UPDATED})
+              request=schemas.UPDATE, responses={200: schemas.UPDATED})
 describe_both("DELETE", "/os-quota-sets/<project_id>",
               "Drop the listed global limits, or all of them without a body", "quotas",
-              request=_DELETE, request_required=False, responses={200: {"type": "object"}})
+              request=schemas.DELETE, request_required=False,
+              responses={200: {"type": "object"}})
 describe_both("GET", "/os-quota-sets/<project_id>/detail",
               "Global limits and usage summed over regions", "quotas",
-              responses={200: _DETAIL, 503: {"type": "object"}})
+              responses={200: schemas.DETAIL, 503: {"type": "object"}})
 describe_both("PUT", "/os-quota-sets/<project_id>/sync", "Sync a project now", "quotas",
-              responses={200: _SYNC})
+              responses={200: schemas.SYNC})

@@ -12,8 +12,7 @@ from kingbird.core import exceptions
 from kingbird.quota import limits as quota_limits
 from kingbird.quota import options as quota_options
 from kingbird.quota import repository as quota_db
-from kingbird.quota.keys import QUOTA_KEYS
-from kingbird.quota.limits import MAX_LIMIT
+from kingbird.quota import schemas
 
 bp = Blueprint("quota_classes", __name__)
 
@@ -22,7 +21,7 @@ POLICY = "kingbird:quota_class"
 
 def show(class_name: str, tenant: str | None = None):
     check_tenant(tenant)
-    validation.class_name(class_name)
+    schemas.class_name(class_name)
     authorise(f"{POLICY}:show", {})
     with services().db() as session:
         stored = quota_db.get_class_limits(session, class_name)
@@ -34,9 +33,9 @@ def show(class_name: str, tenant: str | None = None):
 
 def update(class_name: str, tenant: str | None = None):
     check_tenant(tenant)
-    validation.class_name(class_name)
+    schemas.class_name(class_name)
     authorise(f"{POLICY}:update", {})
-    limits = validation.quota_limits(validation.json_body(), "quota_class_set")
+    limits = validation.request_body(schemas.UPDATE_CLASS)["quota_class_set"]
     with services().db() as session:
         quota_db.set_class_limits(session, class_name, limits)
     # Projects that follow the defaults pick the change up at their next periodic sync.
@@ -45,7 +44,7 @@ def update(class_name: str, tenant: str | None = None):
 
 def delete(class_name: str, tenant: str | None = None):
     check_tenant(tenant)
-    validation.class_name(class_name)
+    schemas.class_name(class_name)
     authorise(f"{POLICY}:delete", {})
     with services().db() as session:
         if not quota_db.delete_class(session, class_name):
@@ -57,19 +56,9 @@ both_versions(bp, "/os-quota-class-sets/<class_name>", show, ["GET"])
 both_versions(bp, "/os-quota-class-sets/<class_name>", update, ["PUT"])
 both_versions(bp, "/os-quota-class-sets/<class_name>", delete, ["DELETE"])
 
-_INT = {"type": "integer", "minimum": -1, "maximum": MAX_LIMIT}
-_CLASS_SET = {"type": "object", "required": ["quota_class_set"], "properties": {
-    "quota_class_set": {"type": "object", "required": ["class_name"],
-                        "properties": {"class_name": {"type": "string"},
-                                       **{k: {"type": "integer"} for k in QUOTA_KEYS}}}}}
-_UPDATE = {"type": "object", "required": ["quota_class_set"], "additionalProperties": False,
-           "properties": {"quota_class_set": {"type": "object", "minProperties": 1,
-                                              "properties": {k: _INT for k in QUOTA_KEYS},
-                                              "additionalProperties": False}}}
-
 describe_both("GET", "/os-quota-class-sets/<class_name>", "Show a quota class",
-              "quota_classes", responses={200: _CLASS_SET})
+              "quota_classes", responses={200: schemas.CLASS_SET})
 describe_both("PUT", "/os-quota-class-sets/<class_name>", "Create or change a quota class",
-              "quota_classes", request=_UPDATE, responses={200: _CLASS_SET})
+              "quota_classes", request=schemas.UPDATE_CLASS, responses={200: schemas.CLASS_SET})
 describe_both("DELETE", "/os-quota-class-sets/<class_name>", "Delete a quota class",
               "quota_classes", responses={200: {"type": "object"}})

@@ -1,9 +1,9 @@
-"""Strict checks of ``os-sync`` requests, and the job entries they plan (pure).
+"""``os-sync`` requests read into resource sets, and the job entries they plan (pure).
 
-Two body forms are accepted, as the user guide and the ``kingbird`` client send
-them: one resource set (``{"resource_set": {"resources", "resource_type",
-"source", "target", "force"}}``) or a template (``{"resource_set": {"Sync":
-[<resource set>, ...]}}``). Every refusal names the field at fault.
+The body is checked against ``kingbird.sync.schemas.CREATE_JOB``, the schema
+``/openapi.json`` publishes; what it cannot say (the size of a job, that the
+regions exist and a source is not also a target) is checked here after it.
+Every refusal names the field at fault.
 
 The original service evaluated the body as Python, so its documented curl line
 ``"force": True`` worked; here the body is JSON, read by the standard library
@@ -18,12 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kingbird.api import validation
 from kingbird.core import exceptions
-from kingbird.sync.models import RESOURCE_TYPES
+from kingbird.sync import schemas
 
 MAX_ENTRIES = 500
-MAX_NAME = 255
-_SET_KEYS = ("resources", "resource_type", "source", "target", "force")
 _FORCE = {True: True, False: False, "True": True, "False": False}
 
 
@@ -100,91 +99,29 @@ def loads(raw: bytes) -> Any:
             raise first from None
 
 
-def _field(path: str, key: str) -> str:
-    return f"{path}.{key}"
+def _names(value: str | list[str]) -> tuple[str, ...]:
+    """A region or a list of names, in order, each once."""
+    return tuple(dict.fromkeys([value] if isinstance(value, str) else value))
 
 
-def _require(body: Mapping, path: str, key: str):
-    if key not in body:
-        raise exceptions.BadRequest(f"missing '{_field(path, key)}' in request body")
-    return body[key]
-
-
-def _name(value: Any, field: str, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise exceptions.BadRequest(f"'{field}' must contain non-empty strings ({what}), "
-                                    f"got {value!r:.60}")
-    if len(value) > MAX_NAME:
-        raise exceptions.BadRequest(f"'{field}': {what} longer than {MAX_NAME} characters")
-    return value
-
-
-def _names(value: Any, field: str, what: str, allow_single: bool) -> tuple[str, ...]:
-    if isinstance(value, str) and allow_single:
-        value = [value]
-    if not isinstance(value, list) or not value:
-        form = "a region name or a non-empty list of them" if allow_single \
-            else "a non-empty list"
-        raise exceptions.BadRequest(f"'{field}' must be {form}")
-    return tuple(dict.fromkeys(_name(v, field, what) for v in value))
-
-
-def parse_force(value: Any, field: str) -> bool:
-    """``true``/``false``, or the strings ``"True"``/``"False"`` the kingbird client sends."""
-    if isinstance(value, bool | str) and value in _FORCE:
-        return _FORCE[value]
-    raise exceptions.BadRequest(f"'{field}' must be true or false (or \"True\"/\"False\"), "
-                                f"got {value!r:.40}")
-
-
-def _spec(body: Any, path: str) -> SyncSpec:
-    if not isinstance(body, dict):
-        raise exceptions.BadRequest(f"'{path}' must be an object")
-    unknown = sorted(set(body) - set(_SET_KEYS))
-    if unknown:
-        raise exceptions.BadRequest(f"unexpected keys in '{path}': {unknown}")
-    resource_type = _require(body, path, "resource_type")
-    if resource_type not in RESOURCE_TYPES:
-        raise exceptions.BadRequest(
-            f"unknown '{_field(path, 'resource_type')}' {str(resource_type)!r:.60}; "
-            f"known types: {', '.join(RESOURCE_TYPES)}")
-    resources = _names(_require(body, path, "resources"), _field(path, "resources"),
-                       f"{resource_type} names or ids", allow_single=False)
-    sources = _names(_require(body, path, "source"), _field(path, "source"), "region names",
-                     allow_single=True)
-    targets = _names(_require(body, path, "target"), _field(path, "target"), "region names",
-                     allow_single=True)
-    force = parse_force(body.get("force", False), _field(path, "force"))
-    return SyncSpec(path, resource_type, resources, sources, targets, force)
+def _spec(body: dict, field: str) -> SyncSpec:
+    return SyncSpec(field, body["resource_type"], _names(body["resources"]),
+                    _names(body["source"]), _names(body["target"]),
+                    _FORCE[body.get("force", False)])
 
 
 def sync_request(body: Any) -> list[SyncSpec]:
-    """The resource sets of a create-job body, each field checked.
+    """The resource sets of a create-job body, checked against ``schemas.CREATE_JOB``
+    and against the size of a job.
 
     :raises BadRequest: naming the missing, malformed or unexpected field.
     """
-    if not isinstance(body, dict):
-        raise exceptions.BadRequest("request body must be an object with 'resource_set'")
-    unknown = sorted(set(body) - {"resource_set"})
-    if unknown:
-        raise exceptions.BadRequest(f"unexpected keys in request body: {unknown}")
-    if "resource_set" not in body:
-        raise exceptions.BadRequest("missing 'resource_set' in request body")
-    resource_set = body["resource_set"]
-    if not isinstance(resource_set, dict):
-        raise exceptions.BadRequest("'resource_set' must be an object")
-    if "Sync" not in resource_set:
-        specs = [_spec(resource_set, "resource_set")]
+    resource_set = validation.checked(schemas.CREATE_JOB, body)["resource_set"]
+    if "Sync" in resource_set:
+        specs = [_spec(item, f"resource_set.Sync[{i}]")
+                 for i, item in enumerate(resource_set["Sync"])]
     else:
-        others = sorted(set(resource_set) - {"Sync"})
-        if others:
-            raise exceptions.BadRequest(
-                f"'resource_set' takes either 'Sync' (a template) or a single resource set, "
-                f"not both: unexpected {others}")
-        template = resource_set["Sync"]
-        if not isinstance(template, list) or not template:
-            raise exceptions.BadRequest("'resource_set.Sync' must be a non-empty list")
-        specs = [_spec(item, f"resource_set.Sync[{i}]") for i, item in enumerate(template)]
+        specs = [_spec(resource_set, "resource_set")]
     count = sum(len(s.resources) * len(s.targets) for s in specs)
     if count > MAX_ENTRIES:
         raise exceptions.BadRequest(f"a job may copy at most {MAX_ENTRIES} resource-region "
@@ -203,13 +140,13 @@ def check_regions(specs: list[SyncSpec], known: list[str]) -> None:
             for region in regions:
                 if region not in known_set:
                     raise exceptions.BadRequest(
-                        f"unknown region {region!r:.80} in '{_field(spec.field, key)}'; "
+                        f"unknown region {region!r:.80} in '{spec.field}.{key}'; "
                         f"known regions: {', '.join(sorted(known_set)) or 'none'}")
         both = [r for r in spec.targets if r in spec.sources]
         if both:
             raise exceptions.BadRequest(
                 f"region {both[0]!r} is the source and cannot be in "
-                f"'{_field(spec.field, 'target')}'")
+                f"'{spec.field}.target'")
 
 
 @dataclass(frozen=True)
