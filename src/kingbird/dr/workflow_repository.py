@@ -30,7 +30,21 @@ OPERATION = "operation"
 _WORKING = {RESTORE_POINT: ("CREATING", "DELETING"), OPERATION: ("QUEUED", "IN_PROGRESS")}
 
 
-class RestorePointRow(TypedDict):
+class WorkflowRow(TypedDict):
+    """What restore points and operations share: the steps an engine runs, under a
+    lease, with what each did (datetimes are aware UTC)."""
+
+    steps: list[dict[str, Any]]
+    state: dict[str, Any]
+    error: str | None
+    attempts: int
+    lease_owner: str | None
+    lease_expires_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class RestorePointRow(WorkflowRow):
     """A restore point (datetimes are aware UTC)."""
 
     id: str
@@ -48,17 +62,9 @@ class RestorePointRow(TypedDict):
     size_gb: int
     shape: dict[str, Any] | None
     volumes: list[dict[str, Any]]
-    steps: list[dict[str, Any]]
-    state: dict[str, Any]
-    error: str | None
-    attempts: int
-    lease_owner: str | None
-    lease_expires_at: dt.datetime | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
 
 
-class OperationRow(TypedDict):
+class OperationRow(WorkflowRow):
     """A failover or failback (datetimes are aware UTC)."""
 
     id: str
@@ -73,14 +79,6 @@ class OperationRow(TypedDict):
     request_id: str | None
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
-    steps: list[dict[str, Any]]
-    state: dict[str, Any]
-    error: str | None
-    attempts: int
-    lease_owner: str | None
-    lease_expires_at: dt.datetime | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
 
 
 _TABLES = {RESTORE_POINT: _points, OPERATION: _operations}

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from kingbird.core.exceptions import RegionError
 from kingbird.regions.rest import MISSING, RegionRest
+from kingbird.regions.security_groups import SecurityGroups
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class RegionNetworking:
 
     def __init__(self, rest: RegionRest):
         self.rest = rest
+        # Rules are read and written as resource sync does; one implementation.
+        self._groups = SecurityGroups(rest)
 
     def _call(self, region: str, method: str, path: str, what: str, **kwargs) -> Any:
         return self.rest.call(region, "network", method, path, what, **kwargs)
@@ -140,17 +143,11 @@ class RegionNetworking:
         return self._get(region, "security-group", group_id)
 
     def group_rules(self, region: str, group_id: str) -> list[dict]:
-        return self._call(region, "GET", "/security-group-rules",
-                          f"list rules of security group {group_id}",
-                          params={"security_group_id": group_id})["security_group_rules"]
+        return self._groups.rules(region, group_id)
 
     def create_rule(self, region: str, project_id: str, group_id: str,
                     rule: Mapping[str, Any]) -> dict:
-        body = {"security_group_rule": {**rule, "security_group_id": group_id,
-                                        "project_id": project_id}}
-        return self._call(region, "POST", "/security-group-rules",
-                          f"create rule in security group {group_id}",
-                          body=body)["security_group_rule"]
+        return self._groups.create_rule(region, project_id, group_id, dict(rule))
 
     def delete_rule(self, region: str, rule_id: str) -> None:
         self._delete(region, "security-group-rule", rule_id)
