@@ -273,7 +273,7 @@ def test_every_repository_function_works_on_the_server(engines):
         assert quota_db.projects_with_limits(s) == ["p1"]
         assert quota_db.get_class_limits(s, "default") == {"cores": 100}
         assert quota_db.delete_class(s, "default") == 1
-        assert status_db.projects_with_pending_sync_requests(s) == ["p1"]
+        assert status_db.get_sync_status(s, "p1")["requested_at"] is not None
         (claimed_project,) = schedule_db.claim_due_projects(s, "engine-a", 30, t0, now=t0)
         assert claimed_project.project_id == "p1"
         assert not leases.claim(s, SYNC_STATUS, "p1", "engine-b", 30, now=t0)

@@ -37,12 +37,3 @@ def test_saving_some_regions_overwrites_them_and_keeps_the_others(factory):
     assert states["RegionOne"] == state(5, 6, 0.25, later)
     assert states["RegionTwo"] == state(0, 3, 0.0)
 
-
-def test_region_states_are_deleted_per_region_or_all(factory):
-    with transaction(factory) as session:
-        region_state_db.save_region_states(session, "p1", {"RegionOne": state(2, 7, 0.5),
-                                               "RegionTwo": state(0, 3, 0.0)})
-        assert region_state_db.delete_region_states(session, "p1", ["RegionTwo"]) == 1
-        assert set(region_state_db.get_region_states(session, "p1")) == {"RegionOne"}
-        assert region_state_db.delete_region_states(session, "p1") == 1
-        assert region_state_db.get_region_states(session, "p1") == {}

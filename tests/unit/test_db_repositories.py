@@ -129,14 +129,13 @@ def test_quota_class_limits_are_set_read_and_deleted(factory):
 def test_sync_status_is_none_for_a_project_never_seen(factory):
     with transaction(factory) as s:
         assert status_db.get_sync_status(s, "p1") is None
-        assert status_db.projects_with_pending_sync_requests(s) == []
 
 
-def test_requested_syncs_are_listed_oldest_first(factory):
+def test_a_requested_sync_is_recorded_with_its_time(factory):
     with transaction(factory) as s:
         status_db.request_project_sync(s, "p2", now=later(1))
         status_db.request_project_sync(s, "p1", now=later(2))
-        assert status_db.projects_with_pending_sync_requests(s) == ["p2", "p1"]
+        assert status_db.get_sync_status(s, "p2")["requested_at"] == later(1)
         status = status_db.get_sync_status(s, "p1")
     assert status["requested_at"] == later(2)
     assert status["outcome"] is None and status["failed_regions"] == []
@@ -166,7 +165,6 @@ def test_record_sync_result_releases_lease_and_clears_request(factory):
         status_db.record_sync_result(s, "p1", "FAILURE", ["RegionTwo"], "RegionTwo: timeout",
                               now=later(5))
         status = status_db.get_sync_status(s, "p1")
-        assert status_db.projects_with_pending_sync_requests(s) == []
         assert claim_sync(s, "p1", "engine-b", now=later(6))
     assert status == {
         "project_id": "p1", "last_sync_at": later(5), "outcome": "FAILURE",
@@ -182,8 +180,9 @@ def test_record_sync_result_keeps_a_request_made_during_the_sync(factory):
         status_db.request_project_sync(s, "p1", now=later(2))
         status_db.record_sync_result(s, "p1", "SUCCESS", [], None, now=later(5),
                               owner="engine-a", started_at=T0)
-        assert status_db.projects_with_pending_sync_requests(s) == ["p1"]
-        assert status_db.get_sync_status(s, "p1")["lease_owner"] is None
+        status = status_db.get_sync_status(s, "p1")
+    assert status["requested_at"] == later(2)
+    assert status["lease_owner"] is None
 
 
 def test_record_sync_result_leaves_a_lease_taken_over_by_another_engine(factory):

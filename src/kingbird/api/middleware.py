@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from keystoneauth1 import exceptions as ks_exc
 from keystonemiddleware import auth_token
 
+from kingbird.api.errors import error_body
 from kingbird.core import requestlog
 
 LOG = logging.getLogger(__name__)
@@ -67,8 +68,8 @@ class BodyLimit:
         try:
             size = int(length)
         except ValueError:
-            return _json(start_response, "400 Bad Request", {"error": {
-                "code": 400, "title": "Bad Request", "message": "invalid Content-Length"}})
+            return _json(start_response, "400 Bad Request",
+                         error_body(400, "Bad Request", "invalid Content-Length"))
         if size > self.limit or chunked:
             if chunked:
                 code, title = 411, "Length Required"
@@ -76,8 +77,7 @@ class BodyLimit:
             else:
                 code, title = 413, "Request Entity Too Large"
                 message = f"request body larger than {self.limit} bytes"
-            return _json(start_response, f"{code} {title}",
-                         {"error": {"code": code, "title": title, "message": message}})
+            return _json(start_response, f"{code} {title}", error_body(code, title, message))
         return self.app(environ, start_response)
 
 
@@ -96,8 +96,8 @@ class PublicPaths:
         return self.protected(environ, start_response)
 
 
-_KEYSTONE_DOWN = {"error": {"code": 503, "title": "Service Unavailable",
-                             "message": "the identity service is unavailable, retry later"}}
+_KEYSTONE_DOWN = error_body(503, "Service Unavailable",
+                            "the identity service is unavailable, retry later")
 
 
 class KeystoneUnavailable:

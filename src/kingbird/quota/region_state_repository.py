@@ -8,7 +8,7 @@ Read once per project sync, written only for the regions where something changed
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TypedDict
 
 import sqlalchemy as sa
@@ -59,14 +59,3 @@ def save_region_states(session: Session, project_id: str,
     _sql.upsert(session, _state, rows, keys=["project_id", "region"],
                 update=["observed_at", "usage", "limits", "demand", "updated_at"])
 
-
-def delete_region_states(session: Session, project_id: str,
-                         regions: Iterable[str] | None = None) -> int:
-    """Forget a project's state in the regions given, or in all when None.
-
-    :returns: how many regions' states were deleted.
-    """
-    stmt = sa.delete(_state).where(_state.c.project_id == project_id)
-    if regions is not None:
-        stmt = stmt.where(_state.c.region.in_(list(regions)))
-    return session.execute(stmt).rowcount

@@ -120,12 +120,3 @@ def record_sync_result(session: Session, project_id: str, outcome: str,
         request_served = sa.and_(where, _status.c.requested_at <= _sql.now_utc(started_at))
     session.execute(sa.update(_status).where(request_served).values(requested_at=None))
 
-
-def projects_with_pending_sync_requests(session: Session) -> list[str]:
-    """Ids of the projects with an on-demand sync waiting, oldest request first."""
-    rows = session.execute(
-        sa.select(_status.c.project_id)
-        .where(_status.c.requested_at.is_not(None))
-        .order_by(_status.c.requested_at, _status.c.project_id)
-    )
-    return list(rows.scalars())
