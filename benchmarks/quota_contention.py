@@ -247,8 +247,8 @@ def run_policy(args, cloud: Cloud, tmp: Path, policy: str, stream: list[Arrival]
         with kingbird.db() as session:
             # RAM unlimited: the contention studied is on instances and cores
             quota_db.set_project_limits(session, tenant.project_id,
-                                      {"instances": args.instances, "cores": args.cores,
-                                       "ram": -1})
+                                        {"instances": args.instances, "cores": args.cores,
+                                         "ram": -1})
         scheduler = kingbird.scheduler(
             [tenant.project_id], workers=2, sync_interval=args.sync_interval,
             contended_interval=args.contended_interval if sooner else None)

@@ -279,7 +279,7 @@ def test_every_repository_function_works_on_the_server(engines):
         assert not leases.claim(s, SYNC_STATUS, "p1", "engine-b", 30, now=t0)
         assert status_db.renew_project_leases(s, ["p1"], "engine-a", 30, now=t0) == ["p1"]
         status_db.record_sync_result(s, "p1", "FAILURE", ["RegionTwo", "RegionThree"], "timeout",
-                              now=t0, owner="engine-a")
+                                     now=t0, owner="engine-a")
     with transaction(factory) as s:
         status = status_db.get_sync_status(s, "p1")
         assert jobs_db.list_jobs(s, "p1", active_only=True) == [job]

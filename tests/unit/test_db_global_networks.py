@@ -88,7 +88,7 @@ def test_a_request_made_during_a_reconcile_keeps_the_object_due(tx):
     with tx() as session:
         networks_db.request_network_reconcile(session, net["id"])  # now, after ``start``
         reconcile_db.release_object(session, "network", net["id"], "e1", started_at=start,
-                          next_due=start + dt.timedelta(days=3650))
+                                    next_due=start + dt.timedelta(days=3650))
         assert reconcile_db.due_objects(session, "network") == [net["id"]]
 
 

@@ -19,7 +19,7 @@ def test_region_states_are_saved_per_region_and_read_back(factory):
     with transaction(factory) as session:
         assert region_state_db.get_region_states(session, "p1") == {}
         region_state_db.save_region_states(session, "p1", {"RegionOne": state(2, 7, 0.5),
-                                               "RegionTwo": state(0, 3, 0.0)})
+                                                           "RegionTwo": state(0, 3, 0.0)})
         region_state_db.save_region_states(session, "p2", {"RegionOne": state(9, 9, 1.0)})
     with transaction(factory) as session:
         states = region_state_db.get_region_states(session, "p1")
@@ -31,7 +31,7 @@ def test_saving_some_regions_overwrites_them_and_keeps_the_others(factory):
     later = T0 + dt.timedelta(seconds=30)
     with transaction(factory) as session:
         region_state_db.save_region_states(session, "p1", {"RegionOne": state(2, 7, 0.5),
-                                               "RegionTwo": state(0, 3, 0.0)})
+                                                           "RegionTwo": state(0, 3, 0.0)})
         region_state_db.save_region_states(session, "p1", {"RegionOne": state(5, 6, 0.25, later)})
         states = region_state_db.get_region_states(session, "p1")
     assert states["RegionOne"] == state(5, 6, 0.25, later)

@@ -163,7 +163,7 @@ def test_record_sync_result_releases_lease_and_clears_request(factory):
         status_db.request_project_sync(s, "p1", now=T0)
         assert claim_sync(s, "p1", "engine-a", now=later(1))
         status_db.record_sync_result(s, "p1", "FAILURE", ["RegionTwo"], "RegionTwo: timeout",
-                              now=later(5))
+                                     now=later(5))
         status = status_db.get_sync_status(s, "p1")
         assert claim_sync(s, "p1", "engine-b", now=later(6))
     assert status == {
@@ -179,7 +179,7 @@ def test_record_sync_result_keeps_a_request_made_during_the_sync(factory):
         assert claim_sync(s, "p1", "engine-a", now=T0)
         status_db.request_project_sync(s, "p1", now=later(2))
         status_db.record_sync_result(s, "p1", "SUCCESS", [], None, now=later(5),
-                              owner="engine-a", started_at=T0)
+                                     owner="engine-a", started_at=T0)
         status = status_db.get_sync_status(s, "p1")
     assert status["requested_at"] == later(2)
     assert status["lease_owner"] is None

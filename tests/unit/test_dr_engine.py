@@ -43,7 +43,7 @@ class FakeCapture:
         chain = retention.next_chain(previous, point["region"], plan["retention"]) \
             or point["id"]
         return {"shape": {"servers": []}, "volumes": [{"volume_id": "v", "incremental":
-                                                        bool(previous)}],
+                                                       bool(previous)}],
                 "chain_id": chain, "taken_at": T0, "size_gb": 1}
 
     def abandon(self, wf, plan, point):
@@ -109,7 +109,7 @@ def test_of_two_engines_only_one_claims_and_a_dead_ones_work_is_taken_over(tx):
     assert taken is not None and taken["attempts"] == 2
     with tx() as session:
         assert not workflows_db.save(session, workflows_db.RESTORE_POINT, point["id"], "e1",
-                                    {"state": {"x": 1}})
+                                     {"state": {"x": 1}})
 
 
 def test_a_resumed_workflow_skips_done_steps_and_finds_a_lost_create(tx):
@@ -129,7 +129,7 @@ def test_a_resumed_workflow_skips_done_steps_and_finds_a_lost_create(tx):
         wf.ensure(bucket, lambda: None, lambda: (_ for _ in ()).throw(RuntimeError()))
     with tx() as session:
         workflows_db.save(session, workflows_db.OPERATION, op["id"], "e1",
-                         {"lease_expires_at": T0})  # its lease runs out
+                          {"lease_expires_at": T0})  # its lease runs out
     row = claim(tx, workflows_db.OPERATION, op["id"], "e2")
     resumed = workflow(tx, workflows_db.OPERATION, row, "e2")
     assert resumed.step("a")["status"] == "DONE"

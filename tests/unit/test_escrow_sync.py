@@ -103,7 +103,7 @@ def test_first_sync_splits_the_global_limit_writing_decreases_with_force():
 def test_every_decrease_is_written_before_any_increase():
     regions = FakeRegions({"R1": nova(8, 18, 1, 2), "R2": nova(1, 1), "R3": nova(1, 1)})
     states = {r: region_state_db.RegionState(observed_at=T0, usage=dict(regions.usage[r]),
-                                limits=dict(regions.limits[r]), demand={"cores": 1.0})
+                                             limits=dict(regions.limits[r]), demand={"cores": 1.0})
               for r in ("R1", "R2", "R3")}
     syncer(regions, [T0 + dt.timedelta(seconds=10)]).sync("p", GLOBAL, states)
     writes = [(region, force) for _, region, _, force in regions.writes()]

@@ -173,8 +173,8 @@ def test_a_vip_is_reserved_everywhere_and_allowed_on_its_ports(tx, sim, worker):
     p1, p2 = user_port(sim, R1, net1), user_port(sim, R2, net2)
     with tx() as session:
         vip = networks_db.create_vip(session, network_id, "198.51.100.250",
-                            [{"region": R1, "port_id": p1["id"]},
-                             {"region": R2, "port_id": p2["id"]}])
+                                     [{"region": R1, "port_id": p1["id"]},
+                                      {"region": R2, "port_id": p2["id"]}])
     worker.run_once("network", network_id)
     with tx() as session:
         stored = networks_db.get_vip(session, network_id, vip["id"])
@@ -265,9 +265,9 @@ def test_global_router_routes_each_region_to_the_others_through_the_transit(tx, 
         subnets[region] = sim.request(region, "POST", "/subnets", member(PROJECT), {"subnet": {
             "network_id": lan["id"], "cidr": cidr, "ip_version": 4}})["subnet"]["id"]
     with tx() as session:
-        router = net_policies_db.create_router(session, {"project_id": PROJECT, "name": "l3",
-                                            "transit_network_id": transit,
-                                            "transit_networks": {}, "subnets": subnets})
+        router = net_policies_db.create_router(session, {
+            "project_id": PROJECT, "name": "l3", "transit_network_id": transit,
+            "transit_networks": {}, "subnets": subnets})
     worker.run_once("router", router["id"])
     with tx() as session:
         stored = net_policies_db.get_router(session, router["id"])

@@ -29,7 +29,7 @@ def claim(tx, owner="e1", limit=10, synced_before=T0, now=T0, lease=30,
           contended_before=None):
     with tx() as s:
         return schedule_db.claim_due_projects(s, owner, lease, synced_before, limit, now=now,
-                                     contended_before=contended_before)
+                                              contended_before=contended_before)
 
 
 def test_scheduled_projects_are_due_at_once_and_scheduling_again_changes_nothing(tx):
@@ -109,7 +109,7 @@ class FakeSyncer:
                 raise RegionError("R2", "read quota: connection refused", transient=True)
             with self.tx() as s:
                 status_db.record_sync_result(s, project_id, "SUCCESS", [], None, owner=owner,
-                                      started_at=started_at)
+                                             started_at=started_at)
             return SyncOutcome(project_id, "SUCCESS")
         finally:
             with self.lock:
@@ -227,7 +227,7 @@ def test_the_scheduler_syncs_a_contended_project_again_sooner(tx):
                 self.calls.append((project_id, owner))
             with self.tx() as s:
                 status_db.record_sync_result(s, project_id, "SUCCESS", [], None, owner=owner,
-                                      contended=project_id == "hot")
+                                             contended=project_id == "hot")
             return SyncOutcome(project_id, "SUCCESS")
 
     syncer = ContendedSyncer(tx)

@@ -37,8 +37,8 @@ class FlakyRegion(Copier):
 def _job(tx, request_id="req-abc") -> str:
     with tx() as s:
         job = jobs_db.create_job(s, "p1", "u1", [{"resource": "kp", "resource_type": "keypair",
-                                             "source_region": "R1", "target_region": "R2"}],
-                            request_id=request_id)
+                                                  "source_region": "R1", "target_region": "R2"}],
+                                 request_id=request_id)
     return job["id"]
 
 

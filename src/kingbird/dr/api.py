@@ -91,8 +91,8 @@ def _point_view(point: workflows_db.RestorePointRow, detail: bool = False) -> di
         view["shape"] = point["shape"]
         # The exported records themselves stay with Kingbird (export is an admin action).
         view["backups"] = [{k: v.get(k) for k in ("volume_id", "server_id", "device", "boot",
-                                                    "size", "backup_id", "incremental",
-                                                    "replica")}
+                                                  "size", "backup_id", "incremental",
+                                                  "replica")}
                            for v in point["volumes"] or []]
     return view
 
@@ -215,7 +215,7 @@ def delete_plan(plan_id: str, tenant: str | None = None):
         plan = _plan(session, ctx, project, plan_id)
         authorise(f"{POLICY}:delete_plan", {"project_id": plan["project_id"]})
         if not plans_db.update_plan(session, plan_id, {"status": "DELETING"},
-                                  expected_status=("ACTIVE", "FAILED_OVER", "DELETING")):
+                                    expected_status=("ACTIVE", "FAILED_OVER", "DELETING")):
             raise exceptions.Conflict(f"protection plan {plan_id} is {plan['status']}: wait "
                                       "for the operation to finish")
     services().wake_engine()
@@ -359,7 +359,7 @@ def list_operations(tenant: str | None = None):
     with services().db() as session:
         # An administrator following a plan's operations sees them whatever its project.
         ops = workflows_db.list_operations(session, None if ctx.is_admin and plan_id else project,
-                                     plan_id=plan_id)
+                                           plan_id=plan_id)
     return json_response({"operations": [_operation_view(o) for o in ops]})
 
 
@@ -367,7 +367,7 @@ def show_operation(operation_id: str, tenant: str | None = None):
     ctx, project = _scope(tenant)
     with services().db() as session:
         op = workflows_db.get_operation(session, operation_id,
-                                  None if ctx.is_admin else project)
+                                        None if ctx.is_admin else project)
     if op is None:
         raise exceptions.NotFound(f"operation {operation_id} not found")
     authorise(f"{POLICY}:list_operations", {"project_id": op["project_id"]})

@@ -83,7 +83,7 @@ class Recovery:
             wf.run("manage_replicas", lambda: self.volumes.manage(wf, op, volumes, target))
             wf.run("promote_replicas", lambda: self.volumes.promote(wf, volumes, target))
             wf.run("transfer_volumes", lambda: self.volumes.transfer(wf, plan, project, op,
-                                                                    volumes, target))
+                                                                     volumes, target))
         else:
             wf.run("import_backups", lambda: self.volumes.import_backups(wf, volumes, target))
             wf.run("restore_volumes",
@@ -223,8 +223,8 @@ class Recovery:
             with self.db() as session:
                 current = plans_db.find_plan(session, plan["id"])
                 point = workflows_db.create_restore_point(session, current, "failback",
-                                                    target_region=op["to_region"],
-                                                    region=op["from_region"])
+                                                          target_region=op["to_region"],
+                                                          region=op["from_region"])
             wf.state["capture_point_id"] = point["id"]
             wf.save()
         point_id = wf.state["capture_point_id"]

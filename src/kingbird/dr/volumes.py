@@ -45,7 +45,7 @@ class VolumeRecovery:
                f"{len(volumes) - imported} already there"
 
     def restore(self, wf: Workflow, project: Clients, op: Mapping[str, Any],
-                 volumes: list[dict], target: str) -> str:
+                volumes: list[dict], target: str) -> str:
         admin = self.access.admin
         made = wf.state.setdefault("volumes", {})
         for volume in volumes:
@@ -77,7 +77,7 @@ class VolumeRecovery:
         return f"{len(volumes)} volumes restored in {target}"
 
     def wait_volume(self, wf: Workflow, clients: Clients, region: str, volume_id: str,
-                     status: str) -> dict:
+                    status: str) -> dict:
         return wf.wait(f"volume {volume_id}",
                        lambda: clients.volumes.get(region, volume_id),
                        lambda v: v.get("status") == status, status_error)
@@ -85,7 +85,7 @@ class VolumeRecovery:
     # -- volumes: Option 3 ------------------------------------------------------------
 
     def manage(self, wf: Workflow, op: Mapping[str, Any], volumes: list[dict],
-                target: str) -> str:
+               target: str) -> str:
         admin = self.access.admin
         made = wf.state.setdefault("volumes", {})
         adopted = 0
@@ -135,7 +135,7 @@ class VolumeRecovery:
         return f"{promoted} replicas promoted"
 
     def transfer(self, wf: Workflow, plan: Mapping[str, Any], project: Clients,
-                  op: Mapping[str, Any], volumes: list[dict], target: str) -> str:
+                 op: Mapping[str, Any], volumes: list[dict], target: str) -> str:
         admin = self.access.admin
         given = 0
         for volume in volumes:

@@ -262,7 +262,7 @@ class DrWorker(LeasedWorker):
                     continue
                 purpose = "requested" if plan["restore_point_requested_at"] else "scheduled"
                 point = workflows_db.create_restore_point(session, plan, purpose,
-                                                    target_region=plan["recovery_region"])
+                                                          target_region=plan["recovery_region"])
             queued.append(point["id"])
             LOG.info("plan %s: restore point %s queued (%s)", plan["id"], point["id"], purpose)
         return queued
@@ -279,7 +279,7 @@ class DrWorker(LeasedWorker):
             doomed = retention.prunable(points, plan["retention"], in_use)
             for point_id in doomed:
                 workflows_db.save(session, workflows_db.RESTORE_POINT, point_id, None,
-                                     {"status": "DELETING"})
+                                  {"status": "DELETING"})
         if doomed:
             LOG.info("plan %s: %d restore points beyond retention to delete", plan_id,
                      len(doomed))
@@ -295,7 +295,7 @@ class DrWorker(LeasedWorker):
                 for point in points:
                     if point["status"] in ("AVAILABLE", "ERROR"):
                         workflows_db.save(session, workflows_db.RESTORE_POINT, point["id"], None,
-                                             {"status": "DELETING"})
+                                          {"status": "DELETING"})
                 if points:
                     continue
                 plans_db.delete_plan(session, plan["id"])

@@ -104,7 +104,7 @@ class GlobalNetworkReconciler:
                 errors[region] = exc.message
                 with self.db() as session:
                     networks_db.update_network_region(session, network["id"], region,
-                                                 status="ERROR", error=exc.message)
+                                                      status="ERROR", error=exc.message)
         return parts, errors
 
     def _ensure_part(self, network: dict, row: dict) -> tuple[str, str]:
@@ -174,7 +174,7 @@ class GlobalNetworkReconciler:
             return
         with self.db() as session:
             new = networks_db.block_segment(session, network["id"], region, reason,
-                                       self.settings.vni_ranges)
+                                            self.settings.vni_ranges)
         old = network["segmentation_id"]
         LOG.info("global network %s: VXLAN id %s is taken in %s, moved to %s",
                  network["id"], old, region, new)
@@ -246,7 +246,7 @@ class GlobalNetworkReconciler:
             current = networks_db.get_global_network(session, network["id"])
             if current is not None and current["status"] != "DELETING":
                 networks_db.set_network_status(session, network["id"],
-                                          "ERROR" if summary else "ACTIVE", summary)
+                                               "ERROR" if summary else "ACTIVE", summary)
 
     # -- deletion -------------------------------------------------------------------
 

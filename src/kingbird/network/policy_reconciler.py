@@ -42,7 +42,7 @@ class SecurityGroupRuleReconciler:
         except RegionError as exc:
             with self.db() as session:
                 net_policies_db.update_sg_rule(session, rule_id, status="DELETING" if deleting
-                                      else "ERROR", error=exc.message)
+                                               else "ERROR", error=exc.message)
             return
         with self.db() as session:
             if deleting and error is None:

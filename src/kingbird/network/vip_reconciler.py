@@ -111,5 +111,5 @@ class VipReconciler:
                 problems = errors.get(vip["id"])
                 status = "ERROR" if problems else ("ACTIVE" if complete else "BUILD")
                 networks_db.update_vip(session, vip["id"], status=status,
-                                  reservations=dict(reservations.get(vip["id"], {})),
-                                  error="; ".join(problems) if problems else None)
+                                       reservations=dict(reservations.get(vip["id"], {})),
+                                       error="; ".join(problems) if problems else None)

@@ -150,9 +150,9 @@ class QuotaSyncer:
             if states:
                 region_state_db.save_region_states(session, outcome.project_id, states)
             status_db.record_sync_result(session, outcome.project_id, outcome.outcome,
-                                      sorted(outcome.failed), outcome.reason,
-                                      owner=owner, started_at=started_at,
-                                      contended=bool(outcome.contended))
+                                         sorted(outcome.failed), outcome.reason,
+                                         owner=owner, started_at=started_at,
+                                         contended=bool(outcome.contended))
         if outcome.outcome == FAILURE:
             LOG.warning("quota sync of %s failed: %s", outcome.project_id, outcome.reason)
         else:

@@ -88,7 +88,7 @@ def decide(exists: bool, same: bool, force: bool, resumed: bool) -> Action:
 
 def already_exists(kind: str, name: str, region: str) -> WorkFailed:
     return WorkFailed(f"{kind} {name} already exists in {region} "
-                       "(sync with force to replace it)")
+                      "(sync with force to replace it)")
 
 
 def not_found(kind: str, name: str, region: str) -> WorkFailed:

@@ -60,7 +60,7 @@ def create(tenant: str | None = None):
     entries = sync_validation.plan_entries(specs, located)
     with services().db() as session:
         job = jobs_db.create_job(session, project, ctx.user_id, entries,
-                                request_id=ctx.request_id or None)
+                                 request_id=ctx.request_id or None)
     services().wake_engine()
     return json_response({"job_status": {"id": job["id"], "status": job["status"],
                                          "created_at": job["created_at"]}})

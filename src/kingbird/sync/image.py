@@ -123,11 +123,11 @@ class ImageCopier(Copier):
             raise not_found("image", task.resource, task.source)
         if len(found) > 1:
             raise WorkFailed(f"several images are named {task.resource} in {task.source}; "
-                              "sync by id")
+                             "sync by id")
         source = found[0]
         if source.get("status") != "active" or source.get("size") is None:
             raise WorkFailed(f"image {task.resource} is {source.get('status')} in "
-                              f"{task.source}: only active images can be copied")
+                             f"{task.source}: only active images can be copied")
         return source
 
     def _clashing(self, task: Task, source: dict) -> list[dict]:
@@ -136,7 +136,7 @@ class ImageCopier(Copier):
         found = {}
         if source.get("name"):
             found = {i["id"]: i for i in self.images.by_name(task.target, project,
-                                                                source["name"])}
+                                                             source["name"])}
         same_id = self.images.get(task.target, source["id"])
         if same_id is not None and same_id.get("owner") == project:
             found[same_id["id"]] = same_id
@@ -153,7 +153,7 @@ class ImageCopier(Copier):
         if made is None or not same_data(source, made):
             self._delete(task.target, made)
             raise WorkFailed(f"image {source['id']}: the copy in {task.target} does not "
-                              "match the source's checksum; deleted")
+                             "match the source's checksum; deleted")
         return made
 
     def _record(self, task: Task, source: dict, replaces: list[str]) -> str:

@@ -57,7 +57,7 @@ class EntryProgress:
         self.check()
         with self._runner.db() as session:
             kept = jobs_db.record_checkpoint(session, self.entry_id, self._runner.owner,
-                                            checkpoint)
+                                             checkpoint)
         if not kept:
             self.lease.lose("taken over")
             raise LeaseLost(f"entry {self.entry_id} was taken over")
@@ -169,4 +169,4 @@ class JobRunner(LeasedWorker):
     def renew(self, keys: list[Hashable]) -> list[int]:
         with self.db() as session:
             return jobs_db.renew_lease(session, keys, self.owner,  # type: ignore[arg-type]
-                                      self.lease_seconds)
+                                       self.lease_seconds)

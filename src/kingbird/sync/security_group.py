@@ -61,7 +61,7 @@ class SecurityGroupCopier(Copier):
     def _one(self, region: str, project_id: str, found: list[dict], name: str) -> dict | None:
         if len(found) > 1:
             raise WorkFailed(f"several security groups are named {name} in {region}; "
-                              "sync by id")
+                             "sync by id")
         return found[0] if found else None
 
     def _rules(self, region: str, group: dict) -> list[dict]:
@@ -80,7 +80,7 @@ class SecurityGroupCopier(Copier):
             other = self.groups.get(task.source, remote)
             if other is None:
                 raise WorkFailed(f"a rule of {source['name']} names security group {remote}, "
-                                  f"which is not in {task.source}")
+                                 f"which is not in {task.source}")
             match = self._one(task.target, project,
                               self.groups.by_name(task.target, project, other["name"]),
                               other["name"])
@@ -116,7 +116,7 @@ class SecurityGroupCopier(Copier):
         rules = self._rules(task.source, source)
         if any(r.get("remote_address_group_id") for r in rules):
             raise WorkFailed(f"security group {source['name']} has rules with a remote "
-                              "address group, which Kingbird does not synchronise")
+                             "address group, which Kingbird does not synchronise")
         target = self._one(task.target, project,
                            self.groups.by_name(task.target, project, source["name"]),
                            source["name"])
