@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import Credentials
+from demo_support import Credentials
 from kb_http import KingbirdHTTP
 
 # A Keystone Fernet token (or anything Fernet-encrypted) in a log is a leak.

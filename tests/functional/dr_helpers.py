@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import openstack.connection
 import requests
-from conftest import Cloud, Credentials
+from demo_support import Cloud, Credentials
 from kb_http import KingbirdHTTP, wait_for
 
 from kingbird.quota.keys import QUOTA_KEYS

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 import openstack.connection
-from conftest import Cloud, Credentials
+from demo_support import Cloud, Credentials
 from kb_http import KingbirdHTTP, wait_for
 
 # Quota keys the tests' networks, subnets, ports, groups and routers count in,

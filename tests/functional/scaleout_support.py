@@ -10,7 +10,7 @@ import re
 import uuid
 from pathlib import Path
 
-from conftest import Cloud, Credentials, _read_openrc
+from demo_support import Cloud, Credentials, _read_openrc
 
 from kingbird.demo.scaleout import ScaleOutSettings, ScaleOutStack
 

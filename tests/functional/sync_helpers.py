@@ -13,7 +13,7 @@ from pathlib import Path
 
 import openstack.connection
 import pytest
-from conftest import Cloud, Credentials
+from demo_support import Cloud, Credentials
 from kb_http import KingbirdHTTP, wait_for
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs/userguide/multisite.kingbird.usage.rst"

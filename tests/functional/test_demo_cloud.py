@@ -39,7 +39,7 @@ def test_servers_past_the_nova_quota_are_refused_with_403(cloud):
     name = f"demo-q-{uuid.uuid4().hex[:6]}"
     project = cloud.provisioner().ensure_project(name)
     cloud.provisioner().ensure_user(f"{name}-user", "demo-q-secret", name, role="member")
-    from conftest import Credentials
+    from demo_support import Credentials
 
     creds = Credentials(cloud.admin_creds.auth_url, f"{name}-user", "demo-q-secret", name)
     conn = cloud._connection(creds, "RegionTwo")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Cloud, Credentials, _read_openrc, start_demo, stop_demo
+from demo_support import Cloud, Credentials, _read_openrc, start_demo, stop_demo
 from kb_http import KingbirdHTTP
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Cloud, Credentials, _read_openrc, start_demo, stop_demo
+from demo_support import Cloud, Credentials, _read_openrc, start_demo, stop_demo
 from dr_helpers import (
     ONE,
     TWO,

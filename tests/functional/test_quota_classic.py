@@ -11,7 +11,7 @@ import concurrent.futures as cf
 import uuid
 
 import pytest
-from conftest import Cloud, Credentials, _read_openrc, start_demo, stop_demo
+from demo_support import Cloud, Credentials, _read_openrc, start_demo, stop_demo
 from kb_http import KingbirdHTTP
 from test_quotas_api import (
     fresh_project,

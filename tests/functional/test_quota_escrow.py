@@ -9,7 +9,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from conftest import Credentials
+from demo_support import Credentials
 from kb_http import KingbirdHTTP, wait_for
 from test_quotas_api import last_sync, nova_limits, sync_now_and_wait
 

@@ -22,7 +22,7 @@ def ids(cloud) -> dict:
     prov = cloud.provisioner()
     other_project = prov.ensure_project("quota-other")
     prov.ensure_user("quota-other-user", "other-secret", "quota-other", role="member")
-    from conftest import Credentials
+    from demo_support import Credentials
 
     other = Credentials(cloud.admin_creds.auth_url, "quota-other-user", "other-secret",
                         "quota-other")

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Cloud, Credentials, _read_openrc, start_demo, stop_demo
+from demo_support import Cloud, Credentials, _read_openrc, start_demo, stop_demo
 from kb_http import KingbirdHTTP, wait_for
 from sync_helpers import SyncAPI, unique
 
