@@ -56,7 +56,6 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     policy_opts.set_defaults(conf, **POLICY_DEFAULTS)
 
 
-
 def load_config(args: list[str] | None = None, config_files: list[str] | None = None,
                 prog: str = "kingbird") -> cfg.ConfigOpts:
     """Build a fresh, fully registered configuration from command-line arguments."""

@@ -31,8 +31,8 @@ class Authoriser:
         """:param rules: the features' rule defaults; the shared base rules
         (``admin_api``, ``admin_or_owner``...) are always registered."""
         self.enforcer = policy.Enforcer(conf)
-        # The legacy administrator is Kingbird's default on purpose (README, "Who may do
-        # what"): no warning at every start that admin_api's default is "changing".
+        # The legacy administrator is Kingbird's default on purpose (README, "Who is an
+        # administrator"): no warning at every start that admin_api's default is "changing".
         self.enforcer.suppress_default_change_warnings = True
         self.enforcer.register_defaults([*policy_base.list_rules(), *rules])
 
