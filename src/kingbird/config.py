@@ -13,6 +13,7 @@ import itertools
 
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
+from oslo_policy import opts as policy_opts
 
 from kingbird.core import options as core
 from kingbird.core.options import SERVICE_CREDENTIALS_GROUP, database_url
@@ -23,6 +24,11 @@ from kingbird.quota.options import default_global_limits
 
 __all__ = ["SERVICE_CREDENTIALS_GROUP", "database_url", "default_global_limits", "list_opts",
            "load_config", "register_opts"]
+
+
+# OpenStack's legacy administrator (the admin role on any project) until the operator
+# turns the new defaults on (kingbird.api.policy_base): oslo.policy's own default is on.
+POLICY_DEFAULTS = {"enforce_new_defaults": False}
 
 
 def _groups():
@@ -47,6 +53,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
         conf.register_opts(opts, group=group)
     ks_loading.register_auth_conf_options(conf, SERVICE_CREDENTIALS_GROUP)
     ks_loading.register_session_conf_options(conf, SERVICE_CREDENTIALS_GROUP)
+    policy_opts.set_defaults(conf, **POLICY_DEFAULTS)
 
 
 def load_config(args: list[str] | None = None, config_files: list[str] | None = None,
@@ -63,6 +70,11 @@ def list_opts():
     """Options for oslo-config-generator (namespace ``kingbird``)."""
     ks_opts = ks_loading.get_session_conf_options() + ks_loading.get_auth_common_conf_options()
     ks_opts += ks_loading.get_auth_plugin_conf_options("password")
+    # oslo.policy's options with Kingbird's defaults (listed here, not under the
+    # generator's oslo.policy namespace, whose sample would show oslo.policy's).
+    policy = [opt for _, opts in policy_opts.list_opts() for opt in opts]
+    cfg.set_defaults(policy, **POLICY_DEFAULTS)
     return [(group or "DEFAULT", list(opts)) for group, opts in _groups()] + [
-        (SERVICE_CREDENTIALS_GROUP, list(itertools.chain(ks_opts)))
+        (SERVICE_CREDENTIALS_GROUP, list(itertools.chain(ks_opts))),
+        ("oslo_policy", policy),
     ]

@@ -11,9 +11,11 @@ incremental restore point.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 
 import pytest
+from conftest import Credentials
 from dr_helpers import (
     ONE,
     TWO,
@@ -26,6 +28,7 @@ from dr_helpers import (
     make_tenant,
     make_vnf,
     servers_in,
+    unique,
     write,
     write_contents,
 )
@@ -101,6 +104,19 @@ def test_a_plan_is_refused_naming_the_problem(cloud, kb):
     again = api.create_plan(token, **{**base, "name": "again"})
     assert again.status_code == 409
     assert f"already protected by plan {first.json()['plan']['id']}" in again.text
+    # Another project's member, naming the protected server, gets the answer of a
+    # server that does not exist: not that it exists, nor which plan protects it.
+    stranger = unique("dr-stranger")
+    password = secrets.token_urlsafe(12)
+    cloud.provisioner().ensure_user(stranger, password, stranger, role="member")
+    stranger_token = Credentials(cloud.admin_creds.auth_url, stranger, password,
+                                 stranger).session().get_token()
+    stranger_api = DrAPI(kb, cloud.project_id(stranger))
+    for server_id in (server.id, "no-such-server"):
+        answer = stranger_api.create_plan(stranger_token, **{**base, "servers": [server_id]})
+        assert answer.status_code == 404, answer.text
+        assert answer.json()["error"]["message"] == (
+            f"server {server_id} not found in {ONE} (project {stranger_api.tenant})")
     # Failover is an administrator's decision.
     plan_id = first.json()["plan"]["id"]
     assert api.call("POST", f"/plans/{plan_id}/failover", token).status_code == 403

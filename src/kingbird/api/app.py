@@ -8,6 +8,7 @@ all go through.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -92,7 +93,8 @@ def create_flask_app(services: ApiServices, features: Sequence[ApiFeature] = ())
 
     @app.before_request
     def _context():
-        g.context = RequestContext.from_environ(request.environ)
+        caller = RequestContext.from_environ(request.environ)
+        g.context = dataclasses.replace(caller, is_admin=services.authoriser.is_admin(caller))
 
     return app
 

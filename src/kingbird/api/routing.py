@@ -31,7 +31,14 @@ def describe_both(method: str, rule: str, summary: str, tag: str, **kwargs) -> N
 
 
 def context() -> RequestContext:
-    return g.context
+    """The caller of this request; every handler reaches it through here.
+
+    :raises Forbidden: the token is scoped to no project and is not a cloud
+        administrator's (an unscoped, domain- or system-scoped token).
+    """
+    ctx = g.context
+    services().authoriser.require_project_scope(ctx)
+    return ctx
 
 
 def check_tenant(tenant: str | None) -> RequestContext:

@@ -6,7 +6,7 @@ backups whose records Kingbird keeps; ``replication``: Cinder volumes that
 replicate to the recovery region), an interval and a retention. Creating one
 checks everything first — the body, the regions, that each server exists in the
 project, boots from a volume (and its volumes replicate, for ``replication``),
-and is not protected by another plan — then records a Keystone trust from the
+and then that it is not protected by another plan — then records a Keystone trust from the
 creator to Kingbird, so that engines can later create volumes and servers in
 the project. Engines take restore points on schedule (and on request).
 
@@ -154,9 +154,11 @@ def create_plan(tenant: str | None = None):
         raise exceptions.BadRequest(
             f"create the plan with a token scoped to its project ({project}): Kingbird acts "
             "there through a trust from the plan's creator")
+    # Ownership first: of a server of another project a member learns only that it is
+    # not found in theirs, never that it is protected, nor by which plan.
+    _check_servers(spec, project)
     with services().db() as session:
         _check_overlap(session, spec)
-    _check_servers(spec, project)
     trusts = Trusts(directory.session, services().conf.regions.interface)
     trust_id = trusts.create(ctx.auth_token, ctx.user_id, project, ctx.roles)
     try:

@@ -58,8 +58,9 @@ UPDATE_PLAN = {"type": "object", "required": ["plan"], "additionalProperties": F
                                   "interval": _INTERVAL, "retention": _RETENTION},
                    "x-message": {"minProperties": "'$field' must change at least one of "
                                                   + ", ".join(UPDATE_KEYS)}}}}
-# Taking a restore point now reads no field of the body.
-RESTORE_POINT_REQUEST = {"type": "object"}
+# Taking a restore point now takes no content: no body, or an empty object.
+RESTORE_POINT_REQUEST = {"type": "object", "additionalProperties": False,
+                         "description": "no body, or {}: a restore point takes no options"}
 
 
 def _recovery_body(action: str, with_point: bool) -> dict:
