@@ -15,7 +15,7 @@ import secrets
 import time
 
 import pytest
-from conftest import Credentials
+from demo_support import Credentials
 from dr_helpers import (
     ONE,
     TWO,
