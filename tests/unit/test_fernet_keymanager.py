@@ -331,3 +331,14 @@ def test_a_node_created_before_registration_is_refused_until_an_admin_registers_
     view, created = manager.register_node("old", "RegionOne", agent("old"))
     assert not created and view["agent_user_id"] == agent("old") and view["version"] == 1
     assert manager.node_sync("old", report(2), agent("old"))["key_set"]["version"] == 3
+
+
+def test_only_the_agent_of_a_registered_node_may_adopt_its_repository(manager):
+    files = {"0": Fernet.generate_key().decode(), "1": Fernet.generate_key().decode()}
+    with pytest.raises(exceptions.Forbidden, match="registered Keystone node"):
+        manager.import_repository(files, agent_user_id=agent("a"))
+    assert manager.status()["fernet_keys"]["version"] == 0
+    manager.register_node("a", "RegionOne", agent("a"))
+    assert manager.import_repository(files, agent_user_id=agent("a"))["version"] == 1
+    with pytest.raises(exceptions.Conflict):
+        manager.import_repository(files, agent_user_id=agent("a"))

@@ -85,10 +85,11 @@ def rotate(tenant: str | None = None):
 
 
 def import_repository(tenant: str | None = None):
-    check_tenant(tenant)
-    authorise(f"{POLICY}:import", {})
+    ctx = check_tenant(tenant)
+    authorise(f"{POLICY}:import", {"agent_role": services().conf.fernet.agent_role})
     files = validation.request_body(schemas.IMPORT)["key_repository"]
-    return json_response({"fernet_keys": manager().import_repository(files)}, 201)
+    adopter = None if ctx.is_admin else ctx.user_id  # an agent: kingbird-keystone-agent --adopt
+    return json_response({"fernet_keys": manager().import_repository(files, adopter)}, 201)
 
 
 def list_nodes(tenant: str | None = None):

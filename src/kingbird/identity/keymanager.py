@@ -142,7 +142,8 @@ class KeyManager:
         db.publish(session, version, now)
         return plan
 
-    def import_repository(self, files: dict[str, str]) -> dict[str, Any]:
+    def import_repository(self, files: dict[str, str],
+                          agent_user_id: str | None = None) -> dict[str, Any]:
         """Take over an existing Keystone key repository as version 1.
 
         ``files`` maps file names (digits) to key material, as in
@@ -150,13 +151,22 @@ class KeyManager:
         ``0`` (when it differs from the primary) the staged key, the rest
         secondaries, kept for the full retention from now.
 
+        :param agent_user_id: the agent user adopting its node's repository
+            (``kingbird-keystone-agent --adopt``); None for an admin. An agent
+            must be bound to a registered node: it is then served the whole set
+            anyway, so adopting gives it nothing more.
         :raises Conflict: Kingbird already holds a key set.
+        :raises Forbidden: ``agent_user_id`` is bound to no registered node.
         :raises BadRequest: a name is not a number or a key is not a Fernet key.
         """
         numbered = _check_repository(files)
         now = self.clock()
         with self._db() as session:
             db.lock_key_set(session, now)
+            if agent_user_id is not None and not any(
+                    n["agent_user_id"] == agent_user_id for n in db.list_nodes(session)):
+                raise exceptions.Forbidden("only the agent user of a registered Keystone "
+                                           "node may hand Kingbird its repository")
             if db.list_keys(session):
                 raise exceptions.Conflict("Kingbird already holds a Fernet key set; rotate "
                                           "it instead of importing another")

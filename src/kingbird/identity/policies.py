@@ -22,8 +22,9 @@ rules = [
         "Rotate the Fernet keys: stage a key, promote it once every node holds it.",
         [{"method": "POST", "path": "/v1.0/{tenant}/os-fernet-keys/rotate"}]),
     policy.DocumentedRuleDefault(
-        f"{PREFIX}:import", base.ADMIN,
-        "Take over an existing Keystone key repository as Kingbird's first key set.",
+        f"{PREFIX}:import", f"{base.ADMIN} or {AGENT}",
+        "Take over an existing Keystone key repository as Kingbird's first key set (an "
+        "admin, or the agent of a registered node: kingbird-keystone-agent --adopt).",
         [{"method": "POST", "path": "/v1.0/{tenant}/os-fernet-keys/import"}]),
     policy.DocumentedRuleDefault(
         f"{PREFIX}:list_nodes", base.ADMIN,
