@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from kingbird.demo.stack import DEMO_PROJECT, DEMO_USER
+from kingbird.demo.stack import DEMO_PROJECT, DEMO_USER, SERVICE_PROJECT, agent_user
 from kingbird.demo.star import StarSettings, StarStack
 from regionsim.topology import free_port
 
@@ -145,6 +145,13 @@ def demo_token(stack: StarStack, node: str) -> tuple[str, dt.datetime]:
 def admin_token(stack: StarStack, node: str | None = None) -> str:
     keystone = stack.nodes[node] if node else stack.keystone
     return issue_token(keystone.auth_url, "admin", keystone.admin_password, "admin")[0]
+
+
+def agent_token(stack: StarStack, node: str) -> str:
+    """A token of the agent user ``node`` is registered for (from Keystone A)."""
+    user = agent_user(node)
+    return issue_token(stack.keystone.auth_url, user, stack.state.password(user),
+                       SERVICE_PROJECT)[0]
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):

@@ -9,7 +9,7 @@ choose them, with many more examples: ``KINGBIRD_FUZZ_EXAMPLES`` (default 3 in
 the suite) and ``KINGBIRD_FUZZ_FREE=1``.
 
 The one 5xx allowed is the documented 503 of the Fernet key routes when
-``[fernet] master_key`` is not set (the demo's configuration).
+``[fernet] master_key`` is not set (the demo sets it).
 """
 
 from __future__ import annotations

@@ -47,7 +47,10 @@ BY_CHECK = {
     "rule:admin_api": dict(admin=ALLOWED, member=403, reader=403, other=403),
     "rule:admin_or_owner": dict(admin=ALLOWED, member=ALLOWED, reader=ALLOWED, other=403),
     "rule:admin_or_member": dict(admin=ALLOWED, member=ALLOWED, reader=403, other=403),
-    "rule:admin_api or role:service": dict(admin=ALLOWED, member=403, reader=403, other=403),
+    # [fernet] agent_role: none of these callers holds it (the admin neither)
+    "role:%(agent_role)s": dict(admin=403, member=403, reader=403, other=403),
+    "rule:admin_api or role:%(agent_role)s": dict(admin=ALLOWED, member=403, reader=403,
+                                                   other=403),
 }
 
 

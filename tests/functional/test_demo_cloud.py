@@ -1,9 +1,15 @@
 """The demo cloud as an OpenStack user finds it: every region reachable through the
-Keystone catalog with openstacksdk, quotas enforced like the real services."""
+Keystone catalog with openstacksdk, quotas enforced like the real services, and the
+README's multisite identity commands working (Kingbird manages Keystone's Fernet keys)."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from openstack import exceptions as sdk_exc
@@ -71,3 +77,35 @@ def test_servers_past_the_nova_quota_are_refused_with_403(cloud):
     with pytest.raises(sdk_exc.HttpException):
         conn.compute.create_server(name="q3", image_id=image.id, flavor_id=tiny.id,
                                    networks="none")
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_demo_identity_commands() -> str:
+    """The shell block of the README's "Multisite identity" section run in the demo."""
+    text = README.read_text()
+    section = text[text.index("\n## Multisite identity\n"):]
+    section = section[section.index("The demo (`make run`) runs this"):]
+    start = section.index("```\n") + len("```\n")
+    return section[start:section.index("```", start)]
+
+
+def test_the_readme_s_multisite_identity_commands_work_in_the_demo(cloud):
+    """Verbatim, with the test stack's state directory, port and virtualenv; every curl
+    must answer 2xx (not the 503 of a Kingbird without Fernet key management)."""
+    state_dir = cloud.summary["state_dir"]
+    port = re.search(r":(\d+)$", cloud.kingbird_root).group(1)
+    script = (readme_demo_identity_commands().replace(".demo/", f"{state_dir}/")
+              .replace(":8118", f":{port}").replace(".venv/bin/",
+                                                    f"{Path(sys.executable).parent}/"))
+    prelude = 'set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; echo; }\n'
+    done = subprocess.run(["bash", "-c", prelude + script], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ), check=False)
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    out = done.stdout
+    assert '"fernet_keys"' in out and '"rotation"' in out and '"multisite_identity"' in out
+    assert "kingbird_fernet_keyset_version" in out
+    assert '"node": "keystone-b"' in out and '"written": true' in out
+    assert '{"deleted":"keystone-b"}' in out.replace(" ", "")
+    assert "keystone-RegionOne" in out

@@ -25,6 +25,7 @@ from star_support import (
     Token,
     Validator,
     admin_token,
+    agent_token,
     demo_token,
     issue_token,
     star_stack,
@@ -32,7 +33,7 @@ from star_support import (
     wait_until,
 )
 
-from kingbird.demo.star import AGENT_USER
+from kingbird.demo.stack import AGENT_ROLE, SERVICE_PROJECT
 from kingbird.identity import repository, sites
 
 pytestmark = pytest.mark.functional
@@ -107,28 +108,40 @@ def test_kingbird_reports_nodes_probes_and_replication_but_never_key_material(st
     assert 'kingbird_identity_replication_lag_bytes{region="RegionTwo"}' in metrics.text
     assert 'kingbird_identity_region_validating{region="RegionTwo"} 1.0' in metrics.text
     # a report is checked strictly
-    bad = kingbird(star_stack, "POST", "/v1.1/os-fernet-keys/nodes/x/sync", admin,
+    bad = kingbird(star_stack, "POST", f"/v1.1/os-fernet-keys/nodes/{A}/sync",
+                   agent_token(star_stack, A),
                    json={"node": {"region": "RegionOne", "version": "7"}})
     assert bad.status_code == 400 and "node.version" in bad.json()["error"]["message"]
-    # members may not look, and agents' route needs the service role
+    # members may not look; a node's keys go to its own agent user only, not to the
+    # admin nor to another node's agent
     member, _ = demo_token(star_stack, A)
     assert kingbird(star_stack, "GET", "/v1.1/os-fernet-keys", member).status_code == 403
-    assert kingbird(star_stack, "POST", "/v1.1/os-fernet-keys/nodes/x/sync", member,
-                    json={"node": {"region": "RegionOne"}}).status_code == 403
+    for token in (member, admin, agent_token(star_stack, B1)):
+        assert kingbird(star_stack, "POST", f"/v1.1/os-fernet-keys/nodes/{A}/sync", token,
+                        json={"node": {"region": "RegionOne"}}).status_code == 403
 
 
 def test_an_agent_run_once_writes_a_private_repository_and_reports_it(star_stack, tmp_path):
     stack = star_stack
     repo = tmp_path / "fernet-keys"
-    env = dict(os.environ, KINGBIRD_AGENT_PASSWORD=stack.state.password(AGENT_USER))
+    # as an operator adds a node: its agent user, with the agent role, and the node
+    # registered for that user
+    password = "extra-agent-secret"
+    user_id = stack.keystone.provisioner().ensure_user("extra-agent", password,
+                                                       SERVICE_PROJECT, role=AGENT_ROLE)
+    registered = kingbird(stack, "POST", "/v1.1/os-fernet-keys/nodes", admin_token(stack),
+                          json={"node": {"name": "extra", "region": "RegionTwo",
+                                         "agent_user_id": user_id}})
+    assert registered.status_code == 201, registered.text
+    env = dict(os.environ, KINGBIRD_AGENT_PASSWORD=password)
     root = os.geteuid() == 0
     owner = ["--owner", "nobody"] if root else []
     done = subprocess.run(
         [sys.executable, "-m", "kingbird.cmd.keystone_agent", "--once", "--node-name", "extra",
          "--region", "RegionTwo", "--key-repository", str(repo),
          "--kingbird-url", f"http://127.0.0.1:{stack.settings.api_port}",
-         "--auth-url", stack.keystone.auth_url, "--username", AGENT_USER,
-         "--project-name", "service", *owner],
+         "--auth-url", stack.keystone.auth_url, "--username", "extra-agent",
+         "--project-name", SERVICE_PROJECT, *owner],
         env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     status = fernet_status(stack)
@@ -141,6 +154,7 @@ def test_an_agent_run_once_writes_a_private_repository_and_reports_it(star_stack
         assert path.stat().st_uid == (pwd.getpwnam("nobody").pw_uid if root else os.getuid())
     extra = next(n for n in status["nodes"] if n["name"] == "extra")
     assert extra["current"] and extra["region"] == "RegionTwo"
+    assert extra["agent_user_id"] == user_id
     # a node gone for good is forgotten, or it would hold every rotation back
     gone = kingbird(stack, "DELETE", "/v1.1/os-fernet-keys/nodes/extra", admin_token(stack))
     assert gone.status_code == 200

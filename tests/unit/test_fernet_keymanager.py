@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from kingbird.core import exceptions
+from kingbird.identity import store
 from kingbird.identity.cipher import MasterCipher, MasterKeyError
 from kingbird.identity.keymanager import KeyManager
 from kingbird.identity.rotation import Retention
@@ -55,8 +56,15 @@ def report(version, region="RegionOne", error=None):
             "agent": "test", "probe": None}
 
 
+def agent(name: str) -> str:
+    """The Keystone user id of node ``name``'s agent in these tests."""
+    return f"user-of-{name}"
+
+
 def sync(manager, name, version, region="RegionOne"):
-    return manager.node_sync(name, report(version, region))
+    """``name``'s own agent reports (the node registered by an admin first, once)."""
+    manager.register_node(name, region, agent(name))
+    return manager.node_sync(name, report(version, region), agent(name))
 
 
 def test_first_rotation_creates_a_key_set_of_one_primary(manager):
@@ -166,6 +174,11 @@ def test_import_takes_over_a_keystone_repository(manager):
 @pytest.mark.parametrize("files, message", [
     ({}, "maps file names"),
     ({"x": Fernet.generate_key().decode()}, "not a number"),
+    # isdigit() is true of these, and int() refuses the first and reads the second as 1
+    ({"²": Fernet.generate_key().decode(), "1": Fernet.generate_key().decode()},
+     "not a number"),
+    ({"١": Fernet.generate_key().decode()}, "not a number"),
+    ({"1\n": Fernet.generate_key().decode()}, "not a number"),
     ({"1": "not-a-key"}, "does not hold a Fernet key"),
     ({"0": Fernet.generate_key().decode()}, "needs a primary"),
 ])
@@ -188,9 +201,11 @@ def test_previous_master_keys_still_decrypt(tx, clock, master_key):
     KeyManager(tx, MasterCipher(master_key), RETENTION, clock).rotate()
     new = Fernet.generate_key().decode()
     replaced = KeyManager(tx, MasterCipher(new, [master_key]), RETENTION, clock)
-    assert replaced.node_sync("a", report(None))["key_set"]["version"] == 1
+    replaced.register_node("a", "RegionOne", agent("a"))
+    assert replaced.node_sync("a", report(None), agent("a"))["key_set"]["version"] == 1
     with pytest.raises(MasterKeyError):
-        KeyManager(tx, MasterCipher(new), RETENTION, clock).node_sync("a", report(None))
+        KeyManager(tx, MasterCipher(new), RETENTION, clock).node_sync("a", report(None),
+                                                                       agent("a"))
 
 
 def test_forgetting_a_dead_node_lets_the_rotation_complete(manager, clock):
@@ -211,3 +226,119 @@ def test_an_invalid_master_key_is_a_clear_503():
     with pytest.raises(MasterKeyError, match="not a Fernet key") as err:
         MasterCipher("short")
     assert err.value.code == 503
+
+
+# --- registered nodes, each bound to its agent user -------------------------------------
+
+def _node(manager, name):
+    return next((n for n in manager.status()["fernet_keys"]["nodes"] if n["name"] == name),
+                None)
+
+
+def test_an_agent_is_served_only_for_a_node_registered_for_its_user(manager):
+    manager.rotate()
+    with pytest.raises(exceptions.NotFound, match="no Keystone node named 'a' is registered"):
+        manager.node_sync("a", report(None), agent("a"))
+    assert manager.status()["fernet_keys"]["nodes"] == []  # a report registers nothing
+    view, created = manager.register_node("a", "RegionOne", agent("a"))
+    assert created and view["agent_user_id"] == agent("a") and view["version"] is None
+    with pytest.raises(exceptions.Forbidden, match="another agent user"):
+        manager.node_sync("a", report(None), agent("b"))
+    assert "keys" in manager.node_sync("a", report(None), agent("a"))["key_set"]
+
+
+def test_another_agent_cannot_confirm_a_staged_key_for_a_node_that_lacks_it(manager):
+    manager.rotate()
+    for name in ("a", "b"):
+        sync(manager, name, None)
+        sync(manager, name, 1)
+    manager.rotate()
+    sync(manager, "a", 2)
+    # a's agent (or any other agent user) claims b holds the staged set: refused
+    with pytest.raises(exceptions.Forbidden):
+        manager.node_sync("b", report(2), agent("a"))
+    status = manager.status()["fernet_keys"]
+    assert status["rotation"]["status"] == "distributing"
+    assert _node(manager, "b")["version"] == 1
+
+
+def test_a_version_above_the_current_one_is_refused_and_changes_nothing(manager, clock):
+    manager.rotate()
+    sync(manager, "a", None)
+    sync(manager, "a", 1)
+    before = _node(manager, "a")
+    clock.tick(5)
+    for version in (2, 2**64):
+        with pytest.raises(exceptions.BadRequest, match="above the current key set version 1"):
+            manager.node_sync("a", report(version), agent("a"))
+    after = _node(manager, "a")
+    assert after["version"] == 1 and after["last_contact"] == before["last_contact"]
+    assert manager.status()["fernet_keys"]["version"] == 1
+
+
+def test_a_report_from_another_region_than_the_registered_one_is_refused(manager):
+    manager.rotate()
+    manager.register_node("a", "RegionOne", agent("a"))
+    with pytest.raises(exceptions.BadRequest, match="registered in region 'RegionOne'"):
+        manager.node_sync("a", report(None, region="RegionTwo"), agent("a"))
+    assert _node(manager, "a")["last_contact"] is None
+
+
+def test_registering_again_changes_nothing_and_a_different_binding_is_a_conflict(manager):
+    manager.rotate()
+    sync(manager, "a", None)
+    sync(manager, "a", 1)
+    view, created = manager.register_node("a", "RegionOne", agent("a"))
+    assert not created and view["version"] == 1
+    with pytest.raises(exceptions.Conflict, match="forget it first"):
+        manager.register_node("a", "RegionOne", agent("intruder"))
+    with pytest.raises(exceptions.Conflict):
+        manager.register_node("a", "RegionTwo", agent("a"))
+    assert [n["name"] for n in manager.list_nodes()] == ["a"]
+
+
+def test_a_registered_node_that_never_reported_holds_the_promotion_back(manager):
+    manager.rotate()
+    sync(manager, "a", None)
+    sync(manager, "a", 1)
+    manager.register_node("new", "RegionTwo", agent("new"))
+    rotation = manager.rotate()
+    assert rotation["status"] == "distributing"
+    assert {w["node"]: w["reason"] for w in rotation["waiting_for"]}["new"] == (
+        "its agent never reported")
+
+
+def _legacy_node(tx, name, version):
+    """A node as an agent created it before registration existed (migration 0009)."""
+    with tx() as session:
+        session.execute(sa.text(
+            "INSERT INTO fernet_nodes (name, region, version, last_contact_at, created_at, "
+            "updated_at) VALUES (:n, 'RegionOne', :v, :t, :t, :t)"),
+            {"n": name, "v": version, "t": T0})
+
+
+def test_a_node_created_before_registration_is_refused_until_an_admin_registers_it(
+        manager, tx):
+    manager.rotate()
+    _legacy_node(tx, "old", 1)
+    with pytest.raises(exceptions.Forbidden, match="bound to no agent user"):
+        manager.node_sync("old", report(1), agent("old"))
+    rotation = manager.rotate()
+    reason = {w["node"]: w["reason"] for w in rotation["waiting_for"]}["old"]
+    assert reason.startswith("not registered")
+    with tx() as session:
+        assert [n["name"] for n in store.list_nodes(session, registered_only=True)] == []
+    view, created = manager.register_node("old", "RegionOne", agent("old"))
+    assert not created and view["agent_user_id"] == agent("old") and view["version"] == 1
+    assert manager.node_sync("old", report(2), agent("old"))["key_set"]["version"] == 3
+
+
+def test_only_the_agent_of_a_registered_node_may_adopt_its_repository(manager):
+    files = {"0": Fernet.generate_key().decode(), "1": Fernet.generate_key().decode()}
+    with pytest.raises(exceptions.Forbidden, match="registered Keystone node"):
+        manager.import_repository(files, agent_user_id=agent("a"))
+    assert manager.status()["fernet_keys"]["version"] == 0
+    manager.register_node("a", "RegionOne", agent("a"))
+    assert manager.import_repository(files, agent_user_id=agent("a"))["version"] == 1
+    with pytest.raises(exceptions.Conflict):
+        manager.import_repository(files, agent_user_id=agent("a"))

@@ -76,6 +76,21 @@ def test_only_numbered_files_make_a_repository(tmp_path):
         repository.write_repository(tmp_path / "k", {"primary": keys(1)[0]}, version=1)
     with pytest.raises(repository.RepositoryError):
         repository.write_repository(tmp_path / "k", {}, version=1)
+    # str.isdigit() is true of "²" (int() refuses it) and of "١" (int() reads 1)
+    for name in ("²", "١", "1\n"):
+        with pytest.raises(repository.RepositoryError, match="not a key repository"):
+            repository.write_repository(tmp_path / "k", {"0": keys(1)[0], name: keys(1)[0]},
+                                        version=1)
+
+
+def test_only_ascii_numbers_are_read_as_key_files(tmp_path):
+    k = keys(3)
+    repository.write_repository(tmp_path, {"0": k[0], "1": k[1]}, version=1)
+    (tmp_path / "²").write_text(k[2])
+    (tmp_path / "١").write_text(k[2])
+    assert repository.read_repository(tmp_path) == {"0": k[0], "1": k[1]}
+    assert [repository.is_key_file_name(n) for n in ("0", "12", "²", "١", "1\n", "", 1)] == [
+        True, True, False, False, False, False, False]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
@@ -95,6 +110,10 @@ def test_owner_names_are_checked():
         repository.parse_owner("no-such-user-kb")
     with pytest.raises(repository.RepositoryError, match="no group"):
         repository.parse_owner("root:no-such-group-kb")
+    with pytest.raises(repository.RepositoryError, match="no user"):
+        repository.parse_owner("²")
+    with pytest.raises(repository.RepositoryError, match="no group"):
+        repository.parse_owner("root:²")
 
 
 def test_state_file_is_json_with_a_digest(tmp_path):

@@ -92,6 +92,13 @@ def test_a_node_that_never_reported_blocks_promotion():
     assert not plan.promote and "never reported" in plan.waiting_for[0].reason
 
 
+def test_a_node_bound_to_no_agent_user_blocks_promotion_and_is_unhealthy():
+    legacy = Node("old", version=5, last_contact_at=at(0), registered=False)
+    plan = rotation.plan(ROTATING, [legacy], at(0), RETENTION, True)
+    assert not plan.promote and plan.waiting_for[0].reason.startswith("not registered")
+    assert rotation.node_problems(legacy, at(0), 5, RETENTION) == [rotation.UNREGISTERED]
+
+
 def test_a_staged_key_without_a_requested_rotation_stays_staged():
     plan = rotation.plan(ROTATING, [node("a", 5)], at(0), RETENTION, rotation_pending=False)
     assert not plan.promote and not plan.changes_keys

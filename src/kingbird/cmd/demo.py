@@ -1,7 +1,9 @@
 """``kingbird-demo``: a whole multi-region cloud on this machine, in one command.
 
 Starts a real Keystone, ``regionsim`` with N regions, the Kingbird API and an
-in-process engine; prints what to try; stops everything on Ctrl-C or SIGTERM.
+in-process engine, Kingbird managing Keystone's Fernet keys with a
+``kingbird-keystone-agent``; prints what to try; stops everything on Ctrl-C or
+SIGTERM.
 """
 
 from __future__ import annotations
@@ -64,7 +66,14 @@ Try, in another terminal:
   curl -s -H "X-Auth-Token: $kb_token" \\
        {root}/v1.0/$admin_tenant_id/os-quota-sets/$tenant_id/detail
 
-  (member credentials: {summary['member_openrc']}; clouds.yaml: {summary['clouds_yaml']})
+  Fernet keys (Keystone's, managed by Kingbird; see the README, "Multisite identity"):
+  curl -s -H "X-Auth-Token: $kb_token" {root}/v1.1/os-fernet-keys | python3 -m json.tool
+  curl -s -X POST -H "X-Auth-Token: $kb_token" {root}/v1.1/os-fernet-keys/rotate
+  curl -s -H "X-Auth-Token: $kb_token" {root}/v1.1/os-multisite-identity | python3 -m json.tool
+  curl -s {root}/metrics | grep ^kingbird_fernet
+
+  (member credentials: {summary['member_openrc']}; clouds.yaml: {summary['clouds_yaml']};
+   Keystone agent: {summary['agent_openrc']}, log {sd}/agent-*.log)
 
 Press Ctrl-C to stop.
 """

@@ -1,17 +1,29 @@
 """``kingbird-keystone-agent``: keep one Keystone node's Fernet keys in step with Kingbird.
 
-Run one beside every Keystone node (as root or as the keystone user)::
+Before the first start, an admin gives the node its own agent user and registers
+the node, bound to that user (only it is served the keys of that node)::
+
+    openstack user create --project service --password-prompt keystone-r2-a-agent
+    openstack role create kingbird_keystone_agent     # [fernet] agent_role, once
+    openstack role add --project service --user keystone-r2-a-agent kingbird_keystone_agent
+    curl -X POST -H "X-Auth-Token: $admin_token" -H "Content-Type: application/json" \\
+        -d '{"node": {"name": "keystone-r2-a", "region": "RegionTwo",
+                      "agent_user_id": "<id of keystone-r2-a-agent>"}}' \\
+        https://kingbird:8118/v1.1/os-fernet-keys/nodes
+
+Then run the agent beside the node (as root or as the keystone user)::
 
     KINGBIRD_AGENT_PASSWORD=secret kingbird-keystone-agent \\
-        --auth-url http://master:5000/v3 --username kingbird-agent --project-name service \\
-        --node-name keystone-r2-a --region RegionTwo \\
+        --auth-url http://master:5000/v3 --username keystone-r2-a-agent \\
+        --project-name service --node-name keystone-r2-a --region RegionTwo \\
         --keystone-url http://127.0.0.1:5000/v3 \\
         --key-repository /etc/keystone/fernet-keys --owner keystone:keystone
 
 Credentials default to the ``OS_*`` environment variables; the password comes
 from ``KINGBIRD_AGENT_PASSWORD`` (or ``OS_PASSWORD``), never from the command
 line. ``--once`` runs one cycle and prints the version held as JSON (exit 1
-when Kingbird could not be asked).
+when Kingbird could not be asked or refused: 404, the node is not registered;
+403, the user lacks the agent role or is not the one the node is bound to).
 """
 
 from __future__ import annotations
@@ -36,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     env = os.environ.get
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--node-name", default=socket.gethostname(),
-                        help="Name of this Keystone node in Kingbird (default: host name).")
+                        help="Name this Keystone node was registered with in Kingbird "
+                        "(default: host name).")
     parser.add_argument("--region", default=env("OS_REGION_NAME"), required=not
                         env("OS_REGION_NAME"), help="Region of this node ($OS_REGION_NAME).")
     parser.add_argument("--key-repository", default="/etc/keystone/fernet-keys",
@@ -51,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                         env("OS_AUTH_URL"), help="Keystone authenticating the agent "
                         "($OS_AUTH_URL), normally the central one.")
     parser.add_argument("--username", default=env("OS_USERNAME"), required=not
-                        env("OS_USERNAME"), help="Service user ($OS_USERNAME).")
+                        env("OS_USERNAME"), help="The node's agent user ($OS_USERNAME): holds "
+                        "[fernet] agent_role, and the node is registered for it.")
     parser.add_argument("--project-name", default=env("OS_PROJECT_NAME", "service"),
                         help="Its project ($OS_PROJECT_NAME, default service).")
     parser.add_argument("--user-domain-name", default=env("OS_USER_DOMAIN_NAME", "Default"))

@@ -28,6 +28,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
+from kingbird.identity.repository import is_key_file_name
+
 CACHE_DIR_ENV = "KINGBIRD_CACHE_DIR"
 DEFAULT_ADMIN_PASSWORD = "admin-secret"
 ADMIN_USER = "admin"
@@ -124,7 +126,7 @@ def ensure_key_repository(path: Path) -> Path:
     """
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(path, 0o700)  # Keystone warns about a world-readable repository
-    if any(p.name.isdigit() for p in path.iterdir()):
+    if any(is_key_file_name(p.name) for p in path.iterdir()):
         return path
     for name in ("0", "1"):
         tmp = path / f".{name}.tmp"

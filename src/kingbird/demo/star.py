@@ -11,8 +11,10 @@ replication (star-mode)" describes, for real:
 - each region's regionsim services validate tokens with their own region's
   Keystone, so no validation crosses sites;
 - Kingbird holds the Fernet keys (taken over from Keystone A's repository on
-  first start) and a ``kingbird-keystone-agent`` beside every Keystone keeps
-  that node's repository in step.
+  first start), every Keystone is registered as a node bound to its own agent
+  user, and a ``kingbird-keystone-agent`` beside every Keystone keeps that
+  node's repository in step (as in the single-Keystone demo,
+  :mod:`kingbird.demo.stack`).
 
 Every Keystone runs with token caching off, so that each validation really
 decrypts the token with the node's keys, and replicas with revocation caching
@@ -21,23 +23,15 @@ off, so that revocations written at the master are seen at once.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.fernet import Fernet
-
 from kingbird.demo.keystone import KeystoneNode
 from kingbird.demo.pgcluster import PgCluster, PgInstance
-from kingbird.demo.stack import SERVICE_PROJECT, Stack, StackSettings
+from kingbird.demo.stack import KINGBIRD_SERVICE_TYPE, Stack, StackSettings, node_name
 from kingbird.identity import repository
 
-AGENT_USER = "keystone-agent"
-AGENT_ROLE = "service"
 KEYSTONE_DATABASE = "keystone"
 
 
@@ -55,11 +49,6 @@ class StarSettings(StackSettings):
     retention_margin: int = 60
 
 
-def node_name(region: str, index: int = 0) -> str:
-    """``keystone-RegionTwo``, then ``keystone-RegionTwo-2``..."""
-    return f"keystone-{region}" + (f"-{index + 1}" if index else "")
-
-
 class StarStack(Stack):
     """The demo stack with the star identity topology (see the module docstring).
 
@@ -70,11 +59,8 @@ class StarStack(Stack):
     def __init__(self, settings: StarSettings):
         super().__init__(settings)
         self.settings: StarSettings = settings
-        self.master_region = self.region_names[0]
         self.replica_regions = self.region_names[1:]
         self.cluster: PgCluster | None = None
-        self.nodes: dict[str, KeystoneNode] = {}
-        self.agents: dict[str, subprocess.Popen] = {}
 
     # -- identity databases and Keystone nodes ---------------------------------------
 
@@ -101,12 +87,14 @@ class StarStack(Stack):
         self.nodes[name] = self.keystone
         self.keystone.start()
 
+    def node_regions(self) -> dict[str, str]:
+        return {**super().node_regions(),
+                **{node_name(region, index): region for region in self.replica_regions
+                   for index in range(self.settings.replica_nodes)}}
+
     def provision_identity(self) -> None:
         super().provision_identity()
         prov = self.keystone.provisioner()
-        prov.ensure_role(AGENT_ROLE)
-        prov.ensure_user(AGENT_USER, self.state.password(AGENT_USER), SERVICE_PROJECT,
-                         role=AGENT_ROLE)
         # Clients scoped to a replica region find its own Keystone in the catalog.
         for region in self.replica_regions:
             prov.ensure_endpoint("identity", region, self._node_url(node_name(region)),
@@ -152,16 +140,16 @@ class StarStack(Stack):
         if self.sim_endpoints:
             super().register_endpoints()
             return
-        from kingbird.demo.stack import KINGBIRD_SERVICE_TYPE
-
         prov = self.keystone.provisioner()
         for region in self.region_names:
             prov.ensure_endpoint(KINGBIRD_SERVICE_TYPE, region, self.kingbird_url,
                                  service_name="kingbird")
 
-    def master_key(self) -> str:
-        return self.state.passwords.setdefault("fernet-master-key",
-                                               Fernet.generate_key().decode())
+    def fernet_options(self) -> dict[str, object]:
+        return {**super().fernet_options(),
+                "token_expiration": self.settings.token_expiration,
+                "allow_expired_window": self.settings.allow_expired_window,
+                "retention_margin": self.settings.retention_margin}
 
     def write_kingbird_conf(self) -> Path:
         path = super().write_kingbird_conf()
@@ -173,80 +161,12 @@ class StarStack(Stack):
 [keystone_authtoken]
 region_name = {self.master_region}
 
-[fernet]
-master_key = {self.master_key()}
-token_expiration = {self.settings.token_expiration}
-allow_expired_window = {self.settings.allow_expired_window}
-retention_margin = {self.settings.retention_margin}
-node_timeout = {self.settings.node_timeout}
-
 [multisite_identity]
 master_region = {self.master_region}
 master_database = {self.cluster.primary.url(KEYSTONE_DATABASE)}
 replica_databases = {replicas}
 """)
         return path
-
-    def key_manager(self):
-        """Kingbird's key manager, in this process (the demo runs Kingbird here)."""
-        from kingbird.identity.keymanager import KeyManager
-
-        return KeyManager.from_conf(self.runtime.conf, self.runtime.db)
-
-    def adopt_master_keys(self) -> None:
-        """On first start, Kingbird takes over Keystone A's key repository."""
-        manager = self.key_manager()
-        if manager.status()["fernet_keys"]["version"] == 0:
-            manager.import_repository(
-                repository.read_repository(self.keystone.fernet_key_repository))
-
-    # -- agents ----------------------------------------------------------------------
-
-    def start_agent(self, name: str) -> None:
-        node = self.nodes[name]
-        args = [sys.executable, "-m", "kingbird.cmd.keystone_agent", "--node-name", name,
-                "--region", node.region, "--key-repository", str(node.fernet_key_repository),
-                "--keystone-url", node.auth_url,
-                "--kingbird-url", f"http://127.0.0.1:{self.settings.api_port}",
-                "--auth-url", self.keystone.auth_url, "--username", AGENT_USER,
-                "--project-name", SERVICE_PROJECT,
-                "--interval", str(self.settings.agent_interval),
-                "--log-file", str(self.state_dir / f"agent-{name}.log")]
-        env = dict(os.environ, KINGBIRD_AGENT_PASSWORD=self.state.password(AGENT_USER))
-        self.agents[name] = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
-                                             stdout=subprocess.DEVNULL,
-                                             stderr=subprocess.DEVNULL)
-
-    def stop_agent(self, name: str) -> None:
-        agent = self.agents.pop(name, None)
-        if agent is not None and agent.poll() is None:
-            agent.terminate()
-            try:
-                agent.wait(10)
-            except subprocess.TimeoutExpired:
-                agent.kill()
-                agent.wait()
-
-    def wait_nodes_current(self, names: list[str] | None = None, timeout: float = 60.0) -> dict:
-        """Wait until the named nodes (default all) are healthy and hold the current
-        key set version.
-
-        :returns: the key set status at that moment.
-        :raises TimeoutError: with the nodes still behind.
-        """
-        wanted = set(names or self.nodes)
-        deadline = time.monotonic() + timeout
-        while True:
-            status = self.key_manager().status()["fernet_keys"]
-            behind = {n["name"]: n["problems"] for n in status["nodes"]
-                      if n["name"] in wanted and not (n["current"] and n["healthy"])}
-            missing = wanted - {n["name"] for n in status["nodes"]}
-            if not behind and not missing:
-                return status
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"nodes not at key set version {status['version']} after "
-                                   f"{timeout:.0f} s: {behind or sorted(missing)}")
-            time.sleep(0.2)
 
     # -- whole stack -----------------------------------------------------------------
 
@@ -263,14 +183,9 @@ replica_databases = {replicas}
         self.write_client_files()
         self.state.save(self.state_file)
         self.start_kingbird(conf_path)
-        self.adopt_master_keys()
-        for name in self.nodes:
-            self.start_agent(name)
-        self.wait_nodes_current()
+        self.start_key_management()
 
     def stop(self) -> None:
-        for name in list(self.agents):
-            self.stop_agent(name)
         super().stop()
         for node in self.nodes.values():
             if node is not self.keystone:
@@ -295,28 +210,11 @@ replica_databases = {replicas}
     def summary(self) -> dict:
         summary = super().summary()
         summary["identity"] = "star"
-        summary["master_region"] = self.master_region
-        summary["keystone_nodes"] = {
-            name: {"region": node.region, "url": node.auth_url,
-                   "read_only": bool(node.read_only_master),
-                   "key_repository": str(node.fernet_key_repository)}
-            for name, node in self.nodes.items()}
         summary["identity_databases"] = {
             self.master_region: self.cluster.primary.url(KEYSTONE_DATABASE),
             **{region: standby.url(KEYSTONE_DATABASE)
                for region, standby in self.cluster.standbys.items()}}
-        summary["agent_openrc"] = str(self.state_dir / "agent-openrc")
         return summary
-
-    def write_client_files(self) -> None:
-        super().write_client_files()
-        from kingbird.demo.stack import openrc
-
-        path = self.state_dir / "agent-openrc"
-        path.write_text(openrc(self.keystone.auth_url, AGENT_USER,
-                               self.state.password(AGENT_USER), SERVICE_PROJECT,
-                               self.master_region))
-        os.chmod(path, 0o600)
 
 
 def what_to_try(summary: dict) -> str:
@@ -324,13 +222,7 @@ def what_to_try(summary: dict) -> str:
     nodes = "\n".join(f"  {name:<24} {info['url']}  {info['region']}"
                       f"{'  (read-only replica)' if info['read_only'] else ''}"
                       for name, info in summary["keystone_nodes"].items())
-    root = summary["kingbird_url"].rsplit("/v1.0", 1)[0]
     return f"""Star identity: the master region is {summary['master_region']}.
 
 {nodes}
-
-  curl -s -H "X-Auth-Token: $kb_token" {root}/v1.1/os-fernet-keys | python3 -m json.tool
-  curl -s -X POST -H "X-Auth-Token: $kb_token" {root}/v1.1/os-fernet-keys/rotate
-  curl -s -H "X-Auth-Token: $kb_token" {root}/v1.1/os-multisite-identity | python3 -m json.tool
-  curl -s {root}/metrics | grep ^kingbird_
 """

@@ -1,7 +1,8 @@
 """The agent beside each Keystone node: keeps its Fernet key repository in step.
 
-Every ``interval`` seconds it reports to Kingbird (with the service's
-credentials) which key set version the node holds, whether its last write
+Every ``interval`` seconds it reports to Kingbird, as the node's own agent user
+(a Keystone user holding ``[fernet] agent_role``, which an admin bound to the
+node when registering it), which key set version the node holds, whether its last write
 failed, and a validation probe (a token from the central Keystone, validated by
 the local one). Kingbird answers with the key set when the node is behind; the
 agent writes it (:mod:`kingbird.identity.repository`) and reports again at once,
@@ -62,7 +63,12 @@ class AgentSettings:
 
 
 class KingbirdUnavailable(RuntimeError):
-    """Kingbird (or the Keystone that authenticates us to it) did not answer."""
+    """Kingbird (or the Keystone that authenticates us to it) did not answer, or
+    refused: ``status`` is Kingbird's HTTP status (None when it did not answer)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 def _version() -> str:
@@ -115,7 +121,8 @@ class Agent:
                 message = answer.json()["error"]["message"]
             except (ValueError, KeyError, TypeError):
                 message = answer.text[:200]
-            raise KingbirdUnavailable(f"{url} answered {answer.status_code}: {message}")
+            raise KingbirdUnavailable(f"{url} answered {answer.status_code}: {message}",
+                                      status=answer.status_code)
         return answer.json()
 
     def report(self, version: int | None, probe: dict | None) -> dict:
@@ -214,7 +221,13 @@ class Agent:
             try:
                 self.run_once()
             except KingbirdUnavailable as exc:
-                LOG.warning("Kingbird unavailable, keeping the repository as it is: %s", exc)
+                if exc.status is not None and 400 <= exc.status < 500:
+                    # 403/404: not registered, or not for this user; 400: a bad report
+                    LOG.error("Kingbird refused this node's report, keeping the repository "
+                              "as it is: %s", exc)
+                else:
+                    LOG.warning("Kingbird unavailable, keeping the repository as it is: %s",
+                                exc)
             except Exception:  # keep the node's keys; try again next cycle
                 LOG.exception("unexpected failure of the agent cycle")
             stop.wait(self.settings.interval)

@@ -1,10 +1,11 @@
 """Fernet key management and the multisite identity status.
 
-``os-fernet-keys``: the key set (never its material), rotation, import, and the
-route by which each Keystone node's agent reports and fetches its keys (a POST:
-no GET ever returns key material). ``os-multisite-identity``: per region,
-replication lag of the identity database, key set versions of its nodes and
-their validation probe.
+``os-fernet-keys``: the key set (never its material), rotation, import, the
+Keystone nodes an admin registered (each bound to one agent user), and the route
+by which a node's agent reports and fetches its keys (a POST: no GET ever returns
+key material; only the node's own agent user, holding ``[fernet] agent_role``, is
+served). ``os-multisite-identity``: per region, replication lag of the identity
+database, key set versions of its nodes and their validation probe.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from kingbird.api.routing import authorise, both_versions, check_tenant, describ
 from kingbird.core import exceptions
 from kingbird.identity import schemas, sites
 from kingbird.identity.keymanager import KeyManager
+from kingbird.regions import identity as keystone
 
 bp = Blueprint("fernet_keys", __name__)
 
 POLICY = "kingbird:fernet_keys"
-_NODE_NAME = re.compile(r"^[A-Za-z0-9_.:@-]{1,255}$")
+# fullmatch: "$" would also match before a final newline.
+_NODE_NAME = re.compile(r"[A-Za-z0-9_.:@-]{1,255}")
 
 
 def manager() -> KeyManager:
@@ -32,11 +35,46 @@ def manager() -> KeyManager:
     return KeyManager.from_conf(services().conf, services().db)
 
 
-def _node_name(value: str) -> str:
-    if not _NODE_NAME.match(value or ""):
+def _node_name(value: str, what: str = "node name") -> str:
+    if not _NODE_NAME.fullmatch(value or ""):
         raise exceptions.BadRequest(
-            f"node name {value[:60]!r} is invalid: use 1-255 letters, digits or _.:@-")
+            f"{what} {value[:60]!r} is invalid: use 1-255 letters, digits or _.:@-")
     return value
+
+
+def _storable(value, what: str, control: bool = False):
+    """``value`` once no string in it holds what no database can store: NUL, a lone
+    UTF-16 surrogate (and, with ``control``, any control character).
+
+    :raises BadRequest: naming the field.
+    """
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _storable(item, f"{what}.{key}", control)
+    elif isinstance(value, str) and any(
+            c == "\0" or "\ud800" <= c <= "\udfff" or (control and (c < " " or c == "\x7f"))
+            for c in value):
+        allowed = "control characters" if control else "NUL bytes"
+        raise exceptions.BadRequest(f"{what} must not contain {allowed} or lone surrogates")
+    return value
+
+
+def _check_agent_user(user_id: str) -> None:
+    """:raises BadRequest: Keystone has no user with this id.
+    :raises ServiceUnavailable: Keystone cannot be asked."""
+    svc = services()
+    if svc.clients is None:
+        raise exceptions.ServiceUnavailable("no Keystone to check agent_user_id against")
+    try:
+        found = keystone.user_exists(svc.clients.directory.session, user_id,
+                                     svc.conf.regions.interface, svc.clients.policy)
+    except exceptions.RegionError as exc:
+        raise exceptions.ServiceUnavailable(
+            f"Keystone cannot tell whether user {user_id!r} exists: {exc.message}") from exc
+    if not found:
+        raise exceptions.BadRequest(
+            f"node.agent_user_id: Keystone has no user with the id {user_id!r} (give the "
+            "agent user's id, not its name)")
 
 
 def _report(body: dict) -> dict:
@@ -64,18 +102,40 @@ def rotate(tenant: str | None = None):
 
 
 def import_repository(tenant: str | None = None):
-    check_tenant(tenant)
-    authorise(f"{POLICY}:import", {})
+    ctx = check_tenant(tenant)
+    authorise(f"{POLICY}:import", {"agent_role": services().conf.fernet.agent_role})
     files = validation.request_body(schemas.IMPORT)["key_repository"]
-    return json_response({"fernet_keys": manager().import_repository(files)}, 201)
+    adopter = None if ctx.is_admin else ctx.user_id  # an agent: kingbird-keystone-agent --adopt
+    return json_response({"fernet_keys": manager().import_repository(files, adopter)}, 201)
+
+
+def list_nodes(tenant: str | None = None):
+    check_tenant(tenant)
+    authorise(f"{POLICY}:list_nodes", {})
+    return json_response({"nodes": manager().list_nodes()})
+
+
+def register_node(tenant: str | None = None):
+    check_tenant(tenant)
+    authorise(f"{POLICY}:register_node", {})
+    node = validation.request_body(schemas.REGISTRATION)["node"]
+    name = _node_name(node["name"], "node.name")
+    _storable(node["region"], "node.region", control=True)
+    keys = manager()
+    _check_agent_user(node["agent_user_id"])
+    view, created = keys.register_node(name, node["region"], node["agent_user_id"])
+    return json_response({"node": view}, 201 if created else 200)
 
 
 def sync_node(node: str, tenant: str | None = None):
-    check_tenant(tenant)
+    ctx = check_tenant(tenant)
     _node_name(node)
-    authorise(f"{POLICY}:sync", {"node": node})
-    report = _report(validation.request_body(schemas.REPORT))
-    return json_response(manager().node_sync(node, report))
+    authorise(f"{POLICY}:sync", {"node": node,
+                                 "agent_role": services().conf.fernet.agent_role})
+    body = validation.request_body(schemas.REPORT)
+    _storable(body["node"], "node")
+    report = _report(body)
+    return json_response(manager().node_sync(node, report, ctx.user_id))
 
 
 def forget_node(node: str, tenant: str | None = None):
@@ -96,6 +156,8 @@ def multisite_identity(tenant: str | None = None):
 both_versions(bp, "/os-fernet-keys", show, ["GET"])
 both_versions(bp, "/os-fernet-keys/rotate", rotate, ["POST"])
 both_versions(bp, "/os-fernet-keys/import", import_repository, ["POST"])
+both_versions(bp, "/os-fernet-keys/nodes", list_nodes, ["GET"])
+both_versions(bp, "/os-fernet-keys/nodes", register_node, ["POST"])
 both_versions(bp, "/os-fernet-keys/nodes/<node>/sync", sync_node, ["POST"])
 both_versions(bp, "/os-fernet-keys/nodes/<node>", forget_node, ["DELETE"])
 both_versions(bp, "/os-multisite-identity", multisite_identity, ["GET"])
@@ -115,8 +177,16 @@ describe_both("POST", "/os-fernet-keys/rotate",
 describe_both("POST", "/os-fernet-keys/import",
               "Take over an existing key repository as the first key set", "fernet_keys",
               request=schemas.IMPORT, responses={201: schemas.STATUS, 409: {"type": "object"}})
+describe_both("GET", "/os-fernet-keys/nodes",
+              "The registered Keystone nodes and the agent user of each", "fernet_keys",
+              responses={200: schemas.NODES, 503: _UNAVAILABLE})
+describe_both("POST", "/os-fernet-keys/nodes",
+              "Register a Keystone node, bound to the one agent user that may fetch its keys",
+              "fernet_keys", request=schemas.REGISTRATION,
+              responses={200: schemas.REGISTERED, 201: schemas.REGISTERED,
+                         409: {"type": "object"}, 503: _UNAVAILABLE})
 describe_both("POST", "/os-fernet-keys/nodes/<node>/sync",
-              "A node's agent reports what it holds and gets the key set if behind",
+              "The node's own agent reports what it holds and gets the key set if behind",
               "fernet_keys", request=schemas.REPORT,
               responses={200: schemas.SYNCED, 503: _UNAVAILABLE})
 describe_both("DELETE", "/os-fernet-keys/nodes/<node>", "Forget a decommissioned node",

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from kingbird.core import exceptions
 from kingbird.db.base import utcnow
-from kingbird.identity import rotation
+from kingbird.identity import repository, rotation
 from kingbird.identity import store as db
 from kingbird.identity.cipher import MasterCipher, fingerprint, is_fernet_key, new_key
 
@@ -41,7 +41,8 @@ def _key(row: dict) -> rotation.Key:
 
 def _node(row: dict) -> rotation.Node:
     return rotation.Node(name=row["name"], region=row["region"], version=row["version"],
-                         last_contact_at=row["last_contact_at"], error=row["error"])
+                         last_contact_at=row["last_contact_at"], error=row["error"],
+                         registered=row["agent_user_id"] is not None)
 
 
 class KeyManager:
@@ -141,7 +142,8 @@ class KeyManager:
         db.publish(session, version, now)
         return plan
 
-    def import_repository(self, files: dict[str, str]) -> dict[str, Any]:
+    def import_repository(self, files: dict[str, str],
+                          agent_user_id: str | None = None) -> dict[str, Any]:
         """Take over an existing Keystone key repository as version 1.
 
         ``files`` maps file names (digits) to key material, as in
@@ -149,13 +151,22 @@ class KeyManager:
         ``0`` (when it differs from the primary) the staged key, the rest
         secondaries, kept for the full retention from now.
 
+        :param agent_user_id: the agent user adopting its node's repository
+            (``kingbird-keystone-agent --adopt``); None for an admin. An agent
+            must be bound to a registered node: it is then served the whole set
+            anyway, so adopting gives it nothing more.
         :raises Conflict: Kingbird already holds a key set.
+        :raises Forbidden: ``agent_user_id`` is bound to no registered node.
         :raises BadRequest: a name is not a number or a key is not a Fernet key.
         """
         numbered = _check_repository(files)
         now = self.clock()
         with self._db() as session:
             db.lock_key_set(session, now)
+            if agent_user_id is not None and not any(
+                    n["agent_user_id"] == agent_user_id for n in db.list_nodes(session)):
+                raise exceptions.Forbidden("only the agent user of a registered Keystone "
+                                           "node may hand Kingbird its repository")
             if db.list_keys(session):
                 raise exceptions.Conflict("Kingbird already holds a Fernet key set; rotate "
                                           "it instead of importing another")
@@ -175,18 +186,63 @@ class KeyManager:
             db.publish(session, 1, now)
         return self.status()["fernet_keys"]
 
-    def node_sync(self, name: str, report: dict[str, Any]) -> dict[str, Any]:
+    def register_node(self, name: str, region: str,
+                      agent_user_id: str) -> tuple[dict[str, Any], bool]:
+        """Register a Keystone node, bound to the one agent user that may report and
+        fetch keys for it. From then on a rotation waits for it.
+
+        Registering a node again as it is changes nothing; a node its agent created
+        before nodes were registered is bound (its reports are kept).
+
+        :returns: the node's view, and whether it was created.
+        :raises Conflict: the node is registered in another region or to another user.
+        """
+        now = self.clock()
+        with self._db() as session:
+            key_set = db.lock_key_set(session, now)
+            existing = db.get_node(session, name)
+            if existing is None:
+                db.register_node(session, name, region=region, agent_user_id=agent_user_id,
+                                 now=now)
+            elif existing["agent_user_id"] is None:
+                db.bind_node(session, name, region=region, agent_user_id=agent_user_id,
+                             now=now)
+            elif (existing["region"], existing["agent_user_id"]) != (region, agent_user_id):
+                raise exceptions.Conflict(
+                    f"Keystone node {name!r} is already registered, in region "
+                    f"{existing['region']!r} for agent user {existing['agent_user_id']!r}: "
+                    f"forget it first (DELETE os-fernet-keys/nodes/{name}) to register it "
+                    "again")
+            node = db.get_node(session, name)
+            return self._node_view(node, key_set, now), existing is None
+
+    def list_nodes(self) -> list[dict[str, Any]]:
+        """Every node's view (the ones bound to no agent user included, to be fixed)."""
+        now = self.clock()
+        with self._db() as session:
+            key_set = db.get_key_set(session)
+            return [self._node_view(row, key_set, now) for row in db.list_nodes(session)]
+
+    def node_sync(self, name: str, report: dict[str, Any],
+                  agent_user_id: str) -> dict[str, Any]:
         """Record an agent's report and answer with the key set it must hold.
 
         :param report: ``region``, ``version`` held (None: none from Kingbird),
             ``keystone_url``, ``error``, ``agent``, ``probe``.
+        :param agent_user_id: the Keystone user making the report.
         :returns: ``{"key_set": None}`` while Kingbird holds no keys, else
             ``{"key_set": {"version", "up_to_date", "keys"?}, "node": {...}}``;
             ``keys`` (file name -> material) only when the node is behind.
+        :raises NotFound: no node of that name is registered.
+        :raises Forbidden: the node is bound to another user (or to none).
+        :raises BadRequest: the report names another region than the node's, or a
+            version Kingbird never published; nothing is recorded.
         """
         now = self.clock()
         with self._db() as session:
-            db.lock_key_set(session, now)
+            key_set = db.lock_key_set(session, now)
+            node = db.get_node(session, name)
+            _check_report(name, node, report, agent_user_id, key_set["version"])
             db.record_node_report(session, name, now=now, **report)
             self._advance(session, now)
             key_set = db.get_key_set(session)
@@ -268,7 +324,8 @@ class KeyManager:
             "seconds_since_contact": (None if contact is None else
                                       max(0.0, round((now - contact).total_seconds(), 1))),
             "healthy": not problems, "problems": problems,
-            "agent": row["agent"], "probe": row["probe"],
+            "agent_user_id": row["agent_user_id"], "agent": row["agent"],
+            "probe": row["probe"],
         }
         if blocking:
             view["blocking_rotation"] = blocking
@@ -293,12 +350,39 @@ def _describe(problems: list[rotation.Problem]) -> str:
     return "; ".join(f"{p.node}: {p.reason}" for p in problems) or "nothing (retry)"
 
 
+def _check_report(name: str, node: dict | None, report: dict[str, Any], agent_user_id: str,
+                  current_version: int) -> None:
+    """Refuse a report that is not the node's own agent's, or that cannot be true."""
+    if node is None:
+        raise exceptions.NotFound(
+            f"no Keystone node named {name!r} is registered: an admin registers it with "
+            'POST /v1.1/os-fernet-keys/nodes {"node": {"name", "region", "agent_user_id"}}')
+    if node["agent_user_id"] is None:
+        raise exceptions.Forbidden(
+            f"Keystone node {name!r} is bound to no agent user: an admin must register it "
+            "(POST /v1.1/os-fernet-keys/nodes) before its agent is served")
+    if node["agent_user_id"] != agent_user_id:
+        raise exceptions.Forbidden(
+            f"Keystone node {name!r} is bound to another agent user than the caller")
+    if report["region"] != node["region"]:
+        raise exceptions.BadRequest(
+            f"node.region: Keystone node {name!r} is registered in region "
+            f"{node['region']!r}, not {report['region'][:60]!r}")
+    version = report["version"]
+    if version is not None and version > current_version:
+        raise exceptions.BadRequest(
+            f"node.version: {version} is above the current key set version "
+            f"{current_version}: no node can hold a version Kingbird never published (if "
+            "Kingbird's database was restored, remove the node's .kingbird-keyset file so "
+            "that its agent fetches the current set)")
+
+
 def _check_repository(files: dict[str, str]) -> dict[int, str]:
     if not isinstance(files, dict) or not files:
         raise exceptions.BadRequest("a key repository maps file names to keys")
     numbered: dict[int, str] = {}
     for name, material in files.items():
-        if not isinstance(name, str) or not name.isdigit() or len(name) > 9:
+        if not repository.is_key_file_name(name) or len(name) > 9:
             raise exceptions.BadRequest(f"key file name {str(name)[:20]!r} is not a number")
         if not isinstance(material, str) or not is_fernet_key(material):
             raise exceptions.BadRequest(f"key file {name} does not hold a Fernet key")

@@ -36,7 +36,7 @@ class IdentityCollector:
             with self.db() as session:
                 keys = db.list_keys(session)
                 pending = db.pending_rotation(session)
-                nodes = {n["name"]: n for n in db.list_nodes(session)}
+                nodes = {n["name"]: n for n in db.list_nodes(session, registered_only=True)}
         except Exception:  # a scrape must answer; the failure shows as up=0
             LOG.exception("identity metrics unavailable")
             up = _gauge("kingbird_identity_metrics_up", "Whether identity metrics were read.")

@@ -51,12 +51,19 @@ class FernetKey(TimestampMixin, Base):
 
 
 class FernetNode(TimestampMixin, Base):
-    """A Keystone node as its ``kingbird-keystone-agent`` last reported it."""
+    """A Keystone node registered by an admin, as its ``kingbird-keystone-agent`` last
+    reported it.
+
+    ``agent_user_id`` is the Keystone user whose agent alone may report and fetch
+    keys for the node; None only for a node its agent created before nodes were
+    registered (migration 0009), which must be registered again to be served.
+    """
 
     __tablename__ = "fernet_nodes"
 
     name: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     region: Mapped[str] = mapped_column(sa.String(255))
+    agent_user_id: Mapped[str | None] = mapped_column(sa.String(64))
     keystone_url: Mapped[str | None] = mapped_column(sa.String(1024))
     version: Mapped[int | None]
     version_confirmed_at: Mapped[dt.datetime | None]

@@ -41,6 +41,15 @@ fernet_opts = [
         help="Seconds added to the retention of a demoted key for clock skew between "
         "Kingbird and the Keystone nodes.",
     ),
+    cfg.StrOpt(
+        "agent_role",
+        default="kingbird_keystone_agent",
+        help="Keystone role of the users whose kingbird-keystone-agent reports and fetches "
+        "the key set (the default of policy kingbird:fernet_keys:sync). Give it to "
+        "one user per Keystone node and to nothing else: whoever holds the Fernet keys can "
+        "forge any token. Each node is also bound to one such user when an admin "
+        "registers it (POST os-fernet-keys/nodes).",
+    ),
     cfg.IntOpt(
         "node_timeout",
         default=60,

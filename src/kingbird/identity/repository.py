@@ -24,9 +24,18 @@ import hashlib
 import json
 import os
 import pwd
+import re
 from pathlib import Path
 
 STATE_FILE = ".kingbird-keyset"
+# ASCII digits only: str.isdigit() also takes "²" or "١", which int() refuses or reads
+# as another number.
+_NUMBER = re.compile(r"[0-9]+")
+
+
+def is_key_file_name(name: object) -> bool:
+    """Whether ``name`` names a key file: ASCII digits, nothing else."""
+    return isinstance(name, str) and _NUMBER.fullmatch(name) is not None
 
 
 class RepositoryError(RuntimeError):
@@ -42,13 +51,13 @@ def parse_owner(text: str | None) -> tuple[int, int] | None:
         return None
     user, _, group = text.partition(":")
     try:
-        entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+        entry = pwd.getpwuid(int(user)) if _NUMBER.fullmatch(user) else pwd.getpwnam(user)
     except KeyError:
         raise RepositoryError(f"no user {user!r}") from None
     gid = entry.pw_gid
     if group:
         try:
-            gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+            gid = int(group) if _NUMBER.fullmatch(group) else grp.getgrnam(group).gr_gid
         except KeyError:
             raise RepositoryError(f"no group {group!r}") from None
     return entry.pw_uid, gid
@@ -61,7 +70,7 @@ def read_repository(path: Path) -> dict[str, str]:
         return {}
     keys = {}
     for entry in path.iterdir():
-        if entry.name.isdigit() and entry.is_file():
+        if is_key_file_name(entry.name) and entry.is_file():
             keys[entry.name] = entry.read_text().strip()
     return keys
 
@@ -112,7 +121,7 @@ def write_repository(path: Path, files: dict[str, str], version: int,
     :raises RepositoryError: a file name is not a number, or the disk refused.
     """
     path = Path(path)
-    if not files or not all(name.isdigit() for name in files):
+    if not files or not all(is_key_file_name(name) for name in files):
         raise RepositoryError(f"not a key repository: {sorted(files)}")
     counts = {"written": 0, "removed": 0, "unchanged": 0}
     try:

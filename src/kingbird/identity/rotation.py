@@ -60,15 +60,24 @@ class Key:
     retire_after: dt.datetime | None = None
 
 
+UNREGISTERED = ("not registered (no agent user is bound to it): its agent is refused "
+                "until an admin registers it (POST os-fernet-keys/nodes) or forgets it")
+
+
 @dataclass(frozen=True)
 class Node:
-    """What Kingbird knows of one Keystone node from its agent's reports."""
+    """What Kingbird knows of one Keystone node from its agent's reports.
+
+    ``registered``: an admin bound it to its agent user; False only for a node its
+    agent created before registration existed, which still holds rotations back.
+    """
 
     name: str
     region: str = ""
     version: int | None = None
     last_contact_at: dt.datetime | None = None
     error: str | None = None
+    registered: bool = True
 
 
 @dataclass(frozen=True)
@@ -173,7 +182,7 @@ def node_problems(node: Node, now: dt.datetime, current_version: int,
     Healthy: its agent reported within ``node_timeout``, without an error, holding
     the current key set version.
     """
-    problems = []
+    problems = [] if node.registered else [UNREGISTERED]
     if node.last_contact_at is None:
         problems.append("its agent never reported")
     else:
@@ -195,6 +204,8 @@ def node_problems(node: Node, now: dt.datetime, current_version: int,
 def _blocking(node: Node, now: dt.datetime, needed_version: int,
               retention: Retention) -> str | None:
     """Why ``node`` prevents a promotion that needs ``needed_version`` everywhere."""
+    if not node.registered:
+        return UNREGISTERED
     if node.last_contact_at is None:
         return "its agent never reported"
     silent = (now - node.last_contact_at).total_seconds()

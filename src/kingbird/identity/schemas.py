@@ -32,6 +32,24 @@ REPORT = {"type": "object", "required": ["node"], "additionalProperties": False,
                              "agent": _text(255), "probe": _PROBE}}},
           "x-message": 'request body must be {"node": {...}}'}
 
+_NAME = "^[A-Za-z0-9_.:@-]+$"
+REGISTRATION = {
+    "type": "object", "required": ["node"], "additionalProperties": False,
+    "properties": {"node": {
+        "type": "object", "required": ["name", "region", "agent_user_id"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": _NAME,
+                     "x-message": "'$field' must be 1-255 letters, digits or _.:@-"},
+            "region": {"type": "string", "minLength": 1, "maxLength": 255,
+                       "x-message": "'$field' must have 1-255 characters"},
+            "agent_user_id": {"type": "string", "minLength": 1, "maxLength": 64,
+                              "pattern": _NAME,
+                              "x-message": "'$field' must be a Keystone user id (1-64 "
+                                           "letters, digits or _.:@-)"}}}},
+    "x-message": 'request body must be {"node": {"name": ..., "region": ..., '
+                 '"agent_user_id": ...}}'}
+
 # --- answers ------------------------------------------------------------------------
 
 _TIME = {"type": ["string", "null"], "nullable": True}
@@ -44,6 +62,7 @@ _KEY = {"type": "object", "required": ["number", "state", "fingerprint"], "prope
     "demoted_at": _TIME, "retire_after": _TIME}, "additionalProperties": False}
 _NODE = {"type": "object", "required": ["name", "region", "version", "healthy"],
          "properties": {"name": {"type": "string"}, "region": {"type": "string"},
+                        "agent_user_id": {"type": ["string", "null"], "nullable": True},
                         "version": {"type": ["integer", "null"]},
                         "healthy": {"type": "boolean"},
                         "problems": {"type": "array", "items": {"type": "string"}},
@@ -66,3 +85,6 @@ SYNCED = {"type": "object", "required": ["key_set"], "properties": {
                                 "additionalProperties": {"type": "string"}}}}]},
     "node": _NODE}}
 SITES = {"type": "object", "required": ["multisite_identity"]}
+NODES = {"type": "object", "required": ["nodes"],
+         "properties": {"nodes": {"type": "array", "items": _NODE}}}
+REGISTERED = {"type": "object", "required": ["node"], "properties": {"node": _NODE}}

@@ -1,8 +1,8 @@
 """Each region's identity at a glance: replication, key set versions, validation probe.
 
 Shared by the API (``GET os-multisite-identity``) and ``/metrics``. Reads the
-nodes from Kingbird's database and the replication from the identity
-databases; needs no master key.
+registered nodes (those bound to an agent user) from Kingbird's database and the
+replication from the identity databases; needs no master key.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def snapshot(conf: cfg.ConfigOpts,
     """The live view: Kingbird's database plus the identity databases."""
     now = now or utcnow()
     with db_transaction() as session:
-        nodes = db.list_nodes(session)
+        nodes = db.list_nodes(session, registered_only=True)
         version = db.get_key_set(session)["version"]
     group = conf.multisite_identity
     by_region = {}

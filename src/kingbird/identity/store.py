@@ -96,9 +96,13 @@ def delete_keys(session: Session, key_ids: Iterable[int]) -> int:
     return session.execute(sa.delete(_keys).where(_keys.c.id.in_(ids))).rowcount
 
 
-def list_nodes(session: Session) -> list[dict[str, Any]]:
-    """Every registered Keystone node, by name."""
-    return [_row(r) for r in session.execute(sa.select(_nodes).order_by(_nodes.c.name))]
+def list_nodes(session: Session, registered_only: bool = False) -> list[dict[str, Any]]:
+    """Every Keystone node, by name; with ``registered_only``, only those bound to an
+    agent user (not the ones agents created before nodes were registered)."""
+    query = sa.select(_nodes).order_by(_nodes.c.name)
+    if registered_only:
+        query = query.where(_nodes.c.agent_user_id.is_not(None))
+    return [_row(r) for r in session.execute(query)]
 
 
 def get_node(session: Session, name: str) -> dict[str, Any] | None:
@@ -106,14 +110,34 @@ def get_node(session: Session, name: str) -> dict[str, Any] | None:
     return _row(row) if row else None
 
 
+def register_node(session: Session, name: str, *, region: str, agent_user_id: str,
+                  now: dt.datetime | None = None) -> None:
+    """Register a node that has never reported, bound to ``agent_user_id``.
+
+    Call under :func:`lock_key_set`, after :func:`get_node` found no such node.
+    """
+    now = _sql.now_utc(now)
+    session.execute(sa.insert(_nodes).values(
+        name=name, region=region, agent_user_id=agent_user_id, created_at=now,
+        updated_at=now))
+
+
+def bind_node(session: Session, name: str, *, region: str, agent_user_id: str,
+              now: dt.datetime | None = None) -> None:
+    """Bind an existing node (one its agent created before registration) to its agent
+    user, keeping what it reported."""
+    session.execute(sa.update(_nodes).where(_nodes.c.name == name).values(
+        region=region, agent_user_id=agent_user_id, updated_at=_sql.now_utc(now)))
+
+
 def record_node_report(session: Session, name: str, *, region: str,
                        keystone_url: str | None, version: int | None, error: str | None,
                        agent: str | None, probe: dict | None,
                        now: dt.datetime | None = None) -> dict[str, Any]:
-    """Register the node on its first report, update it on later ones.
+    """Record a registered node's report.
 
     ``version_confirmed_at`` moves only when the reported version changes.
-    Call under :func:`lock_key_set` (read, then write).
+    Call under :func:`lock_key_set`, once :func:`get_node` found the node.
 
     :returns: the node as stored.
     """
@@ -122,14 +146,9 @@ def record_node_report(session: Session, name: str, *, region: str,
               "error": error, "agent": agent, "probe": probe, "last_contact_at": now,
               "updated_at": now}
     existing = get_node(session, name)
-    if existing is None:
-        session.execute(sa.insert(_nodes).values(
-            name=name, created_at=now, version_confirmed_at=now if version else None,
-            **fields))
-    else:
-        if existing["version"] != version:
-            fields["version_confirmed_at"] = now
-        session.execute(sa.update(_nodes).where(_nodes.c.name == name).values(**fields))
+    if existing["version"] != version:
+        fields["version_confirmed_at"] = now
+    session.execute(sa.update(_nodes).where(_nodes.c.name == name).values(**fields))
     return get_node(session, name)
 
 
