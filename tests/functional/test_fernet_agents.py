@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from api_security_support import kb, people  # noqa: F401 (fixtures)
-from demo_support import Credentials
 from cryptography.fernet import Fernet
+from demo_support import Credentials
 
 from kingbird.demo.stack import AGENT_ROLE, SERVICE_PROJECT, agent_user
 
