@@ -7,47 +7,30 @@ skipped only when its server cannot be reached."""
 from __future__ import annotations
 
 import contextlib
-import secrets
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.exc import OperationalError
+
+from kingbird.demo.extra_api import scratch_database
+
+POSTGRESQL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+MARIADB = "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4"
 
 
 @contextlib.contextmanager
+def _database(server_url: str, what: str) -> Iterator[str]:
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_database(server_url))
+        except OperationalError as exc:
+            pytest.skip(f"{what} is not reachable: {exc.orig}")
+        yield url
+
+
 def postgresql_database():
-    import psycopg2
-
-    try:
-        admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres",
-                                 dbname="postgres", connect_timeout=5)
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc}")
-    admin.autocommit = True
-    name = f"kingbird_test_{secrets.token_hex(6)}"
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    return _database(POSTGRESQL, "PostgreSQL at 127.0.0.1:5432")
 
 
-@contextlib.contextmanager
 def mariadb_database():
-    import pymysql
-
-    try:
-        admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="",
-                                connect_timeout=5, autocommit=True)
-    except pymysql.err.OperationalError as exc:
-        pytest.skip(f"MariaDB/MySQL at 127.0.0.1:3306 is not reachable: {exc}")
-    name = f"kingbird_test_{secrets.token_hex(6)}"
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    try:
-        yield f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.close()
+    return _database(MARIADB, "MariaDB/MySQL at 127.0.0.1:3306")

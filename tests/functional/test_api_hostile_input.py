@@ -26,7 +26,8 @@ import pytest
 from api_security_support import people  # noqa: F401 (fixtures)
 from db_servers import postgresql_database
 from kb_http import KingbirdHTTP
-from second_api import kingbird_api
+
+from kingbird.demo.extra_api import kingbird_api
 
 pytestmark = pytest.mark.functional
 
