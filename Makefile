@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: run test unit functional lint genconfig bench clean api-gunicorn fuzz bench-scale-out
+.PHONY: run test unit functional lint genconfig bench clean api-gunicorn fuzz sweep \
+	bench-scale-out
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	PYTHON=$(PYTHON) scripts/system-deps.sh
@@ -49,6 +50,15 @@ FUZZ_EXAMPLES ?= 60
 fuzz: $(STAMP)
 	KINGBIRD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) KINGBIRD_FUZZ_FREE=1 \
 		$(BIN)/pytest -q -p no:cacheprovider tests/functional/test_api_fuzz.py
+
+# Hostile input to every route of /openapi.json, as four callers, on SQLite and on the
+# machine's PostgreSQL (SWEEP_POSTGRESQL); prints the answers by status, fails on a 5xx.
+SWEEP_CASES ?= 30
+SWEEP_SEED ?= 1
+SWEEP_POSTGRESQL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/postgres
+sweep: $(STAMP)
+	$(BIN)/python benchmarks/hostile_sweep.py --cases $(SWEEP_CASES) --seed $(SWEEP_SEED) \
+		--postgresql $(SWEEP_POSTGRESQL)
 
 bench-scale-out: $(STAMP)
 	$(BIN)/python benchmarks/scale_out.py

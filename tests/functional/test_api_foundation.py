@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+
 import pytest
 from kb_http import KingbirdHTTP
 
@@ -74,6 +77,29 @@ def test_openapi_document_describes_every_route_the_api_serves(kb):
     documented = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
     assert served - documented == set(), "routes missing from /openapi.json"
     assert documented - served == set(), "documented routes that are not served"
+
+
+def test_every_route_answers_the_same_with_a_trailing_slash_whatever_the_method(kb, cloud):
+    """python-kingbirdclient 0.2.1 POSTs ``/v1.0/{tenant}/os-sync/``. As the demo's
+    member, with made-up ids and a body that is not JSON, every route refuses (a 403
+    of its policy, a 404 of its object, a 400 of its body), so nothing changes; a
+    path that no route matched would get the router's 404 or 405 instead."""
+    doc = kb.call("GET", "/openapi.json").json()
+    token, project = cloud.member_token(), cloud.project_id("demo")
+    values = {"tenant": project, "project_id": project, "class_name": "slash-class",
+              "node": "slash-node"}
+    unlike = []
+    for template, ops in doc["paths"].items():
+        path = re.sub(r"{(\w+)}", lambda m: values.get(m.group(1), str(uuid.uuid4())),
+                      template.rstrip("/"))
+        for method, op in ops.items():
+            caller = token if op.get("security") else None
+            answers = [kb.call(method.upper(), variant, caller, data=b"not json")
+                       for variant in (path or "/", path + "/")]
+            seen = [(a.status_code, a.text if a.status_code >= 400 else "") for a in answers]
+            if seen[0] != seen[1] or seen[1][0] == 405:
+                unlike.append(f"{method.upper()} {template}: {seen}")
+    assert not unlike, "\n".join(unlike)
 
 
 def test_request_body_over_the_limit_is_refused_with_413(kb, cloud):

@@ -111,6 +111,14 @@ def test_user_guide_quota_class_lines_in_order(kb, ids):
     assert answer.json()["quota_class_set"]["class_name"] == "default"
     assert answer.json()["quota_class_set"]["cores"] == 100
     try:
+        # The answer is the whole class as it now stands, as the original service's
+        # was: every key of the guide, the ones this PUT did not send too.
+        answer = kb.call("PUT", base, token, json={"quota_class_set": {"ram": 4096}})
+        assert answer.status_code == 200, answer.text
+        assert set(answer.json()["quota_class_set"]) == {"class_name", *QUOTA_KEYS}
+        assert answer.json()["quota_class_set"]["ram"] == 4096
+        assert answer.json()["quota_class_set"]["network"] == 50
+        assert answer.json() == kb.call("GET", base, token).json()
         shown = kb.call("GET", base, token)
         assert shown.status_code == 200
         assert shown.json()["quota_class_set"]["network"] == 50

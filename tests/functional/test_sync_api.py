@@ -7,6 +7,9 @@ jobs."""
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import time
+
 import pytest
 from sync_helpers import (  # noqa: F401 (fixtures)
     SOURCE,
@@ -167,3 +170,55 @@ def test_an_unknown_job_is_not_found(member_sync):
     assert member_sync.delete("00000000-0000-0000-0000-000000000000").status_code == 404
     assert member_sync.kb.call("GET", f"{member_sync.base}/not-a-job",
                                member_sync.token).status_code == 404
+
+
+# --- the 2018 client, and a request that asks for the same lookup 500 times ----------
+
+
+def test_the_2018_client_creates_a_job_at_os_sync_with_a_trailing_slash(member_sync, keypair):
+    """python-kingbirdclient 0.2.1 (``kingbird sync create`` and ``sync template``)
+    POSTs ``/v1.0/{tenant}/os-sync/``."""
+    answer = member_sync.kb.call("POST", member_sync.base + "/", member_sync.token,
+                                 json={"resource_set": keypair_set([keypair], targets=[TWO])})
+    assert answer.status_code == 200, answer.text
+    job_id = answer.json()["job_status"]["id"]
+    assert [e["sync_status"] for e in member_sync.wait(job_id)] == ["SUCCESS"]
+
+
+COPIES, AT_ONCE, LATENCY = 500, 16, 0.5
+
+
+def test_a_template_of_500_copies_under_region_latency_is_answered_fast_health_too(
+        member_sync, cloud, keypair):
+    """16 requests at once (the API's threads), each a template of 500 copies of one
+    spec, while the source region answers every call 0.5 s late: each request is one
+    lookup, so each is answered within a few latencies, well inside ``[regions]
+    detail_deadline``, and /healthcheck answers throughout. (Before the lookups were
+    de-duplicated and run in parallel, each asked 500 times in a row.)"""
+    template = {"Sync": [keypair_set([keypair], targets=[TWO])] * COPIES}
+    member_sync.jobs()  # the token is validated once, before the clock starts
+    kb, health = member_sync.kb, []
+
+    def timed_create():
+        started = time.monotonic()
+        answer = member_sync.create(template)
+        return answer, time.monotonic() - started
+
+    cloud.sim("PUT", f"/regions/{SOURCE}/faults", json={"latency": LATENCY}).raise_for_status()
+    try:
+        with cf.ThreadPoolExecutor(AT_ONCE) as pool:
+            posts = [pool.submit(timed_create) for _ in range(AT_ONCE)]
+            while not all(p.done() for p in posts):
+                started = time.monotonic()
+                assert kb.call("GET", "/healthcheck").status_code == 200
+                health.append(time.monotonic() - started)
+                time.sleep(0.05)
+            answers = [p.result() for p in posts]
+    finally:
+        cloud.sim("DELETE", f"/regions/{SOURCE}/faults").raise_for_status()
+    assert [a.status_code for a, _ in answers] == [200] * AT_ONCE, answers[0][0].text
+    slowest = max(seconds for _, seconds in answers)
+    assert slowest < 8 * LATENCY, f"a request took {slowest:.1f} s"
+    assert health and max(health) < 4 * LATENCY, f"/healthcheck took {max(health):.1f} s"
+    job_id = answers[0][0].json()["job_status"]["id"]
+    assert len(member_sync.entries(job_id)) == 1

@@ -4,6 +4,9 @@ strict integers, ``x-message`` and the choice among ``oneOf`` alternatives."""
 
 from __future__ import annotations
 
+import json
+
+import flask
 import jsonschema
 import pytest
 
@@ -111,3 +114,79 @@ def test_every_published_request_schema_is_valid_json_schema():
     assert len(requests) > 10
     for schema in requests:
         jsonschema.Draft4Validator.check_schema(validation.json_schema(schema))
+
+
+# --- what no database can store, and path parameters ------------------------------------
+
+def read(raw: bytes):
+    with flask.Flask("t").test_request_context(data=raw, content_type="application/json"):
+        return validation.json_body()
+
+
+def body_refused(raw: bytes) -> str:
+    with pytest.raises(exceptions.BadRequest) as caught:
+        read(raw)
+    return caught.value.message
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    (b'{"a": {"name": "x\\ud800"}}', "'a.name' is not valid text: it holds a lone UTF-16"),
+    (b'{"a": ["ok", "\\udfff"]}', "'a[1]' is not valid text"),
+    (b'{"a": "x\\u0000y"}', "'a' is not valid text: it holds a NUL character"),
+    (b'"\\u0000"', "request body is not valid text"),
+    (b'{"a": {"k\\u0000": 1}}', "a key of 'a' is not valid text: it holds a NUL"),
+    (b'{"v": 18446744073709551616}', "'v' is beyond the 64-bit integer range"),
+    (b'{"v": -9223372036854775809}', "'v' is beyond the 64-bit integer range"),
+    (b'{"v": [1e400]}', "'v[0]' must be a finite number, got inf"),
+    (b'{"v": NaN}', "'v' must be a finite number, got nan"),
+    (b'{"v": -Infinity}', "'v' must be a finite number"),
+])
+def test_a_body_holding_what_no_database_stores_is_refused_naming_the_field(raw, message):
+    assert body_refused(raw).startswith(message)
+
+
+def test_text_numbers_and_booleans_any_database_stores_pass():
+    body = {"name": "\u202ekp\U0001f600 tab\tnew\nline", "n": [2**63 - 1, -2**63, 1.5],
+            "yes": True, "none": None}
+    assert read(json.dumps(body).encode()) == body
+
+
+@pytest.mark.parametrize("value", ["a\x00", "a\nb", "\x7f", "\ud800"])
+def test_a_path_parameter_with_a_control_character_or_a_surrogate_is_a_400(value):
+    with pytest.raises(exceptions.BadRequest) as caught:
+        validation.path_text(value, "job_id")
+    assert caught.value.message.startswith("job_id ")
+
+
+@pytest.mark.parametrize("value", ["abc", "..;", "0" * 32, "e1a5dba3-2e0e-4b8c-9d6c-4a1b2c3d4e5"])
+def test_an_id_that_is_no_uuid_is_a_404(value):
+    with pytest.raises(exceptions.NotFound) as caught:
+        validation.uuid_id(value, "plan_id")
+    assert "plan_id" in caught.value.message and "not a UUID" in caught.value.message
+
+
+def _integers(schema, path=""):
+    if not isinstance(schema, dict):
+        return
+    kinds = schema.get("type")
+    if kinds == "integer" or isinstance(kinds, list) and "integer" in kinds:
+        yield path, schema
+    for key, sub in schema.items():
+        if key in ("properties", "patternProperties"):
+            for name, item in sub.items():
+                yield from _integers(item, f"{path}.{name}")
+        elif key in ("items", "additionalProperties", "not"):
+            yield from _integers(sub, f"{path}[]")
+        elif key in ("oneOf", "anyOf", "allOf"):
+            for item in sub:
+                yield from _integers(item, path)
+
+
+def test_every_integer_of_a_request_body_is_bounded_within_the_integer_columns():
+    """Kingbird's integer columns are INTEGER (32 bits signed) on every database."""
+    found = [(op.method, op.path, field, schema) for op in openapi.operations()
+             if op.request is not None for field, schema in _integers(op.request)]
+    assert len(found) > 10
+    unbounded = [f"{m} {p} {f}" for m, p, f, s in found
+                 if "minimum" not in s or "maximum" not in s or s["maximum"] > 2**31 - 1]
+    assert unbounded == []

@@ -79,6 +79,10 @@ class ApiServices:
 def create_flask_app(services: ApiServices, features: Sequence[ApiFeature] = ()) -> Flask:
     """The Flask application without the WSGI layers (no auth_token)."""
     app = Flask("kingbird")
+    # Every route answers with and without a trailing slash, whatever the method: the
+    # 2018 python-kingbirdclient POSTs /v1.0/{tenant}/os-sync/ (a redirect would lose
+    # the body).
+    app.url_map.strict_slashes = False
     if services.authoriser is None:
         services.authoriser = Authoriser(
             services.conf, [rule for feature in features for rule in feature.policy_rules()])
@@ -103,6 +107,7 @@ def create_app(services: ApiServices, features: Sequence[ApiFeature] = ()):
     """The full WSGI stack: request id, body limit, auth_token, then Flask."""
     flask_app = create_flask_app(services, features)
     protected = middleware.with_auth_token(flask_app.wsgi_app, services.conf)
-    routed = middleware.PublicPaths(flask_app.wsgi_app, protected, PUBLIC_PATHS)
+    public = PUBLIC_PATHS + tuple(f"{path}/" for path in PUBLIC_PATHS if path != "/")
+    routed = middleware.PublicPaths(flask_app.wsgi_app, protected, public)
     limited = middleware.BodyLimit(routed, services.conf.api.max_request_body_size)
     return middleware.RequestId(limited)

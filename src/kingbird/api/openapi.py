@@ -21,6 +21,7 @@ class Operation:
     request_required: bool = True
     public: bool = False
     media_type: str = "application/json"  # of the success responses
+    parameters: dict[str, dict] = field(default_factory=dict)  # path parameter -> schema
 
 
 _OPERATIONS: dict[tuple[str, str], Operation] = {}
@@ -45,14 +46,16 @@ PATH_PARAM_SCHEMAS = {
 def describe(method: str, path: str, summary: str, tag: str, *,
              responses: dict[int, dict], request: dict | None = None,
              request_required: bool = True, public: bool = False,
-             media_type: str = "application/json") -> None:
+             media_type: str = "application/json",
+             parameters: dict[str, dict] | None = None) -> None:
     """Record one operation; ``path`` uses OpenAPI's ``{name}`` placeholders.
 
     ``media_type`` is that of the success (2xx) responses; errors are always JSON.
+    ``parameters``: the schema of a path parameter, where not ``PATH_PARAM_SCHEMAS``'.
     """
     _OPERATIONS[(method.upper(), path)] = Operation(
         method.upper(), path, summary, tag, responses, request, request_required, public,
-        media_type)
+        media_type, dict(parameters or {}))
 
 
 def operations() -> list[Operation]:
@@ -69,7 +72,8 @@ def document(version: str) -> dict:
     paths: dict[str, dict] = {}
     for op in sorted(_OPERATIONS.values(), key=lambda o: (o.path, o.method)):
         params = [{"name": name, "in": "path", "required": True,
-                   "schema": PATH_PARAM_SCHEMAS.get(name, {"type": "string"})}
+                   "schema": op.parameters.get(name) or PATH_PARAM_SCHEMAS.get(
+                       name, {"type": "string"})}
                   for name in re.findall(r"{([a-z_]+)}", op.path)]
         responses = {str(code): {"description": "", "content": {
             op.media_type if code < 300 else "application/json": {"schema": schema}}}
@@ -95,7 +99,8 @@ def document(version: str) -> dict:
     return {
         "openapi": "3.0.3",
         "info": {"title": "Kingbird API", "version": version,
-                 "description": "Multi-region control plane for OpenStack clouds."},
+                 "description": "Multi-region control plane for OpenStack clouds. Every "
+                                "path is also served with a trailing slash."},
         "paths": paths,
         "components": {"securitySchemes": {"keystone": {
             "type": "apiKey", "in": "header", "name": "X-Auth-Token"}}},

@@ -16,12 +16,21 @@ may use ``$field`` (the path), ``$parent`` (the path of the enclosing object or
 list), ``$value`` (what was given, shortened) and, for ``uniqueItems``,
 ``$duplicate`` (the first repeated item).
 
+Before any schema, every body is checked for what no column of any database can
+store and no region can be sent: strings with a NUL character (PostgreSQL refuses
+them) or a lone UTF-16 surrogate (not Unicode: nothing encodes it as UTF-8),
+numbers that are not finite, and integers beyond 64 bits; a field stored in a
+narrower column says so with its schema's ``maximum``. Path parameters and query
+arguments are checked as text too (``path_text``), and ids that are UUIDs as
+UUIDs (``uuid_id``), before any query.
+
 Nothing here evaluates input; JSON is parsed by the standard library only.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -35,7 +44,14 @@ from kingbird.core import exceptions
 # Keystone project ids are UUID4 hex; accept the dashed form too.
 _PROJECT_ID = re.compile(
     r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 _MAX_DEPTH = 32
+# The widest integer column of any database (BIGINT): signed 64 bits.
+MAX_INTEGER = 2**63 - 1
+# In a body: NUL (PostgreSQL stores no NUL in text) and lone surrogates (not Unicode).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# In a path or a query: any control character too (no id or name holds one).
+_NOT_IN_PATHS = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _VALIDATOR = jsonschema.Draft4Validator
 _TOGETHER = ("required", "additionalProperties")
 _KINDS = {"object": "an object", "array": "a list", "string": "a string",
@@ -48,6 +64,34 @@ def project_id(value: str, what: str = "project id") -> str:
     if not _PROJECT_ID.match(value or ""):
         raise exceptions.BadRequest(f"{what} {shorten(value)!r} is not a valid project id")
     return value
+
+
+def uuid_id(value: str, what: str) -> str:
+    """``value``, once it can be the id of an object Kingbird created (a UUID).
+
+    :raises NotFound: naming ``what``: no object has such an id.
+    """
+    if not _UUID.match(value):
+        raise exceptions.NotFound(f"{what} {shorten(value)!r} is not a UUID: no such object")
+    return value
+
+
+def path_text(value: str, what: str) -> str:
+    """``value`` (a path parameter or a query argument), once it is plain text.
+
+    :raises BadRequest: naming ``what``: it holds a control character or a lone surrogate.
+    """
+    found = _NOT_IN_PATHS.search(value)
+    if found:
+        raise exceptions.BadRequest(
+            f"{what} {shorten(value)!r} is invalid: it holds {_describe(found.group())}")
+    return value
+
+
+def _describe(char: str) -> str:
+    if "\ud800" <= char <= "\udfff":
+        return f"a lone UTF-16 surrogate ({char!r:.10}), which is not Unicode text"
+    return "a NUL character" if char == "\x00" else f"the control character {char!r}"
 
 
 def shorten(value: str, width: int = 60) -> str:
@@ -89,7 +133,39 @@ def json_body(required: bool = True, parse: Callable[[bytes], Any] = json.loads)
         raise exceptions.BadRequest(f"request body is not valid JSON: {exc}") from None
     if _depth(body) > _MAX_DEPTH:
         raise exceptions.BadRequest("request body is nested too deeply")
+    _check_storable(body, [])
     return body
+
+
+def _check_storable(value: Any, path: list) -> None:
+    """:raises BadRequest: naming the first string, key or number of ``value`` that no
+    database column can hold."""
+    if isinstance(value, str):
+        found = _UNSTORABLE.search(value)
+        if found:
+            raise exceptions.BadRequest(f"{_where(_field(path))} is not valid text: it "
+                                        f"holds {_describe(found.group())}")
+    elif isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        if not -MAX_INTEGER - 1 <= value <= MAX_INTEGER:
+            raise exceptions.BadRequest(f"{_where(_field(path))} is beyond the 64-bit "
+                                        f"integer range, got {shorten(str(value), 30)}")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise exceptions.BadRequest(f"{_where(_field(path))} must be a finite number, "
+                                        f"got {value}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _UNSTORABLE.search(key)
+            if found:
+                raise exceptions.BadRequest(
+                    f"a key of {_where(_field(path))} is not valid text: it holds "
+                    f"{_describe(found.group())}")
+            _check_storable(item, [*path, key])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_storable(item, [*path, index])
 
 
 def checked(schema: Mapping, body: Any) -> Any:

@@ -42,7 +42,8 @@ class QuotaClassManager:
 
         :param class_name: the class.
         :param limits: quota key -> new limit (-1 for unlimited).
-        :returns: the limits that were set (only those keys).
+        :returns: the whole class as it now stands (every key: what the class sets,
+            else the configured default).
         :raises kingbird.client.exceptions.BadRequest: an unknown key or a bad value.
         :raises kingbird.client.exceptions.Forbidden: the caller is not an administrator.
         """

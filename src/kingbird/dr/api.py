@@ -376,8 +376,8 @@ def show_operation(operation_id: str, tenant: str | None = None):
     return json_response({"operation": _operation_view(op)})
 
 
-_PLAN = "/os-dr/plans/<plan_id>"
-_POINT = f"{_PLAN}/restore-points/<point_id>"
+_PLAN = "/os-dr/plans/<uuid:plan_id>"
+_POINT = f"{_PLAN}/restore-points/<uuid:point_id>"
 ROUTES = [
     ("POST", "/os-dr/plans", create_plan, "Protect the servers of a VNF"),
     ("GET", "/os-dr/plans", list_plans, "The project's protection plans"),
@@ -393,7 +393,7 @@ ROUTES = [
     ("POST", f"{_PLAN}/failback", failback,
      "Bring the VNF back to its source region (admin; dry_run lists the steps)"),
     ("GET", "/os-dr/operations", list_operations, "Failovers and failbacks"),
-    ("GET", "/os-dr/operations/<operation_id>", show_operation,
+    ("GET", "/os-dr/operations/<uuid:operation_id>", show_operation,
      "A failover or failback, step by step"),
 ]
 

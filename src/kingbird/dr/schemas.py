@@ -147,8 +147,8 @@ _DRY_RUN = {"type": "object", "required": ["dry_run"], "properties": {"dry_run":
                    "steps": {"type": "array", "items": _STEP}}}}}
 
 
-_PLAN_RULE = "/os-dr/plans/<plan_id>"
-_POINT_RULE = f"{_PLAN_RULE}/restore-points/<point_id>"
+_PLAN_RULE = "/os-dr/plans/<uuid:plan_id>"
+_POINT_RULE = f"{_PLAN_RULE}/restore-points/<uuid:point_id>"
 
 OPENAPI: dict[tuple[str, str], dict] = {
     ("POST", "/os-dr/plans"): {"request": CREATE_PLAN, "responses": {
@@ -174,5 +174,5 @@ OPENAPI: dict[tuple[str, str], dict] = {
     ("GET", "/os-dr/operations"): {"responses": {200: {
         "type": "object", "required": ["operations"],
         "properties": {"operations": {"type": "array", "items": _OPERATION}}}}},
-    ("GET", "/os-dr/operations/<operation_id>"): {"responses": {200: _ONE_OPERATION}},
+    ("GET", "/os-dr/operations/<uuid:operation_id>"): {"responses": {200: _ONE_OPERATION}},
 }

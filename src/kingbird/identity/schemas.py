@@ -5,6 +5,7 @@ publishes, and the answers."""
 from __future__ import annotations
 
 MAX_TEXT = 2000
+MAX_VERSION = 2**31 - 1  # fernet_nodes.version is an INTEGER column
 
 
 def _text(limit: int) -> dict:
@@ -27,7 +28,8 @@ REPORT = {"type": "object", "required": ["node"], "additionalProperties": False,
               "type": "object", "required": ["region"], "additionalProperties": False,
               "properties": {"region": {"type": "string", "minLength": 1, "maxLength": 255,
                                         "x-message": "'$field' must have 1-255 characters"},
-                             "version": {"type": "integer", "minimum": 0, "nullable": True},
+                             "version": {"type": "integer", "minimum": 0,
+                                         "maximum": MAX_VERSION, "nullable": True},
                              "keystone_url": _text(1024), "error": _text(MAX_TEXT),
                              "agent": _text(255), "probe": _PROBE}}},
           "x-message": 'request body must be {"node": {...}}'}

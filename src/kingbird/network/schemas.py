@@ -119,7 +119,7 @@ _VIP_BODY = {"type": "object", "required": ["vip"], "properties": {"vip": _VIP}}
 
 
 def describe_networks(base: str) -> None:
-    net = f"{base}/<network_id>"
+    net = f"{base}/<uuid:network_id>"
     tag = "global networks"
     describe_both("POST", base, "Create a global network over several regions", tag,
                   request=CREATE_NETWORK, responses={202: _NETWORK_BODY, 503: _ERROR})
@@ -143,11 +143,11 @@ def describe_networks(base: str) -> None:
     describe_both("GET", f"{net}/vips", "The network's virtual IPs", tag, responses={
         200: {"type": "object", "required": ["vips"],
               "properties": {"vips": {"type": "array", "items": _VIP}}}})
-    describe_both("GET", f"{net}/vips/<vip_id>", "A virtual IP", tag,
+    describe_both("GET", f"{net}/vips/<uuid:vip_id>", "A virtual IP", tag,
                   responses={200: _VIP_BODY})
-    describe_both("PUT", f"{net}/vips/<vip_id>", "Change the ports allowed a virtual IP", tag,
+    describe_both("PUT", f"{net}/vips/<uuid:vip_id>", "Change the ports allowed a virtual IP", tag,
                   request=UPDATE_VIP, responses={202: _VIP_BODY, 409: _ERROR})
-    describe_both("DELETE", f"{net}/vips/<vip_id>", "Release a virtual IP", tag,
+    describe_both("DELETE", f"{net}/vips/<uuid:vip_id>", "Release a virtual IP", tag,
                   responses={202: _VIP_BODY})
 
 
@@ -177,9 +177,9 @@ def describe_interconnect(rules: str, routers: str) -> None:
     describe_both("GET", rules, "The project's cross-region security group rules", tag,
                   responses={200: {"type": "object", "properties": {
                       "global_security_group_rules": {"type": "array", "items": _RULE}}}})
-    describe_both("GET", f"{rules}/<rule_id>", "A cross-region security group rule", tag,
+    describe_both("GET", f"{rules}/<uuid:rule_id>", "A cross-region security group rule", tag,
                   responses={200: _RULE_BODY})
-    describe_both("DELETE", f"{rules}/<rule_id>", "Delete a cross-region rule and its "
+    describe_both("DELETE", f"{rules}/<uuid:rule_id>", "Delete a cross-region rule and its "
                   "expansion", tag, responses={202: _RULE_BODY})
     describe_both("POST", routers, "Routers in each region, routed through a transit "
                   "network (L3 option)", tag, request=CREATE_ROUTER,
@@ -187,7 +187,7 @@ def describe_interconnect(rules: str, routers: str) -> None:
     describe_both("GET", routers, "The project's global routers", tag,
                   responses={200: {"type": "object", "properties": {
                       "global_routers": {"type": "array", "items": _ROUTER}}}})
-    describe_both("GET", f"{routers}/<router_id>", "A global router", tag,
+    describe_both("GET", f"{routers}/<uuid:router_id>", "A global router", tag,
                   responses={200: _ROUTER_BODY})
-    describe_both("DELETE", f"{routers}/<router_id>", "Delete a global router", tag,
+    describe_both("DELETE", f"{routers}/<uuid:router_id>", "Delete a global router", tag,
                   responses={202: _ROUTER_BODY})

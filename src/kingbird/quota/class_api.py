@@ -19,16 +19,21 @@ bp = Blueprint("quota_classes", __name__)
 POLICY = "kingbird:quota_class"
 
 
+def _class_view(session, class_name: str):
+    """The class as it stands: like Nova, every key, what the class sets or else the
+    configured default."""
+    stored = quota_db.get_class_limits(session, class_name)
+    defaults = quota_options.default_global_limits(services().conf)
+    limits = quota_limits.default_limits(stored, defaults)
+    return json_response({"quota_class_set": {"class_name": class_name, **limits}})
+
+
 def show(class_name: str, tenant: str | None = None):
     check_tenant(tenant)
     schemas.class_name(class_name)
     authorise(f"{POLICY}:show", {})
     with services().db() as session:
-        stored = quota_db.get_class_limits(session, class_name)
-    # Like Nova, a class shows every key: what it sets, else the configured default.
-    defaults = quota_options.default_global_limits(services().conf)
-    limits = quota_limits.default_limits(stored, defaults)
-    return json_response({"quota_class_set": {"class_name": class_name, **limits}})
+        return _class_view(session, class_name)
 
 
 def update(class_name: str, tenant: str | None = None):
@@ -38,8 +43,9 @@ def update(class_name: str, tenant: str | None = None):
     limits = validation.request_body(schemas.UPDATE_CLASS)["quota_class_set"]
     with services().db() as session:
         quota_db.set_class_limits(session, class_name, limits)
-    # Projects that follow the defaults pick the change up at their next periodic sync.
-    return json_response({"quota_class_set": {"class_name": class_name, **limits}})
+        # The whole class, as the original service answered (not only the keys sent).
+        # Projects that follow the defaults pick the change up at their next periodic sync.
+        return _class_view(session, class_name)
 
 
 def delete(class_name: str, tenant: str | None = None):

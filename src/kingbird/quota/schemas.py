@@ -62,6 +62,6 @@ DETAIL = {"type": "object", "required": ["quota_set"], "properties": {"quota_set
                    "last_sync": {"type": ["object", "null"], "nullable": True}}}}}
 SYNC = {"type": "object", "required": ["quota_sync"]}
 CLASS_SET = {"type": "object", "required": ["quota_class_set"], "properties": {
-    "quota_class_set": {"type": "object", "required": ["class_name"],
+    "quota_class_set": {"type": "object", "required": ["class_name", *QUOTA_KEYS],
                         "properties": {"class_name": {"type": "string"},
                                        **{k: {"type": "integer"} for k in QUOTA_KEYS}}}}}

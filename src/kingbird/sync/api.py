@@ -119,10 +119,9 @@ def delete(job_id: str, tenant: str | None = None):
 
 both_versions(bp, "/os-sync", create, ["POST"])
 both_versions(bp, "/os-sync", list_jobs, ["GET"])
-both_versions(bp, "/os-sync/", list_jobs, ["GET"])
 both_versions(bp, "/os-sync/active", list_active_jobs, ["GET"])
-both_versions(bp, "/os-sync/<job_id>", show, ["GET"])
-both_versions(bp, "/os-sync/<job_id>", delete, ["DELETE"])
+both_versions(bp, "/os-sync/<uuid:job_id>", show, ["GET"])
+both_versions(bp, "/os-sync/<uuid:job_id>", delete, ["DELETE"])
 
 # --- OpenAPI -------------------------------------------------------------------------
 
@@ -133,11 +132,9 @@ describe_both("POST", "/os-sync", "Create a resource sync job", "sync",
               responses={200: schemas.CREATED, 409: _ERROR, 502: _ERROR})
 describe_both("GET", "/os-sync", "The project's sync jobs", "sync",
               responses={200: schemas.JOBS})
-describe_both("GET", "/os-sync/", "The project's sync jobs", "sync",
-              responses={200: schemas.JOBS})
 describe_both("GET", "/os-sync/active", "The project's sync jobs still running", "sync",
               responses={200: schemas.JOBS})
-describe_both("GET", "/os-sync/<job_id>", "The entries of a sync job", "sync",
+describe_both("GET", "/os-sync/<uuid:job_id>", "The entries of a sync job", "sync",
               responses={200: schemas.ENTRIES})
-describe_both("DELETE", "/os-sync/<job_id>", "Forget a finished sync job", "sync",
+describe_both("DELETE", "/os-sync/<uuid:job_id>", "Forget a finished sync job", "sync",
               responses={200: schemas.DELETED, 406: _ERROR})
