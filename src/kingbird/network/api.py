@@ -20,7 +20,7 @@ from kingbird.api.app_services import services
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions
 from kingbird.core import exceptions
-from kingbird.network import access, addressing
+from kingbird.network import access, addressing, limits
 from kingbird.network import policy_repository as net_policies_db
 from kingbird.network import repository as networks_db
 from kingbird.network import validation as checks
@@ -75,6 +75,7 @@ def create(tenant: str | None = None):
     for attempt in range(_CREATE_ATTEMPTS):
         try:
             with services().db() as session:
+                limits.check(session, settings.limits, "global_networks", project)
                 network = networks_db.create_global_network(
                     session, project_id=project, name=request.name, cidr=str(request.cidr),
                     ip_version=request.cidr.version, gateway_regions=request.gateway_regions,
@@ -228,6 +229,7 @@ def create_vip(network_id: str, tenant: str | None = None):
     body = validation.json_body()
     with services().db() as session:
         network = _load(session, network_id, project)
+        limits.check(session, access.settings().limits, "vips", project)
         taken = {v["ip_address"] for v in networks_db.network_vips(session, network_id)}
     wanted, ports = checks.vip(body, [r["region"] for r in network["regions"]], creating=True)
     if network["status"] == "DELETING":
@@ -236,6 +238,7 @@ def create_vip(network_id: str, tenant: str | None = None):
     _check_vip_ports(network, ports)
     try:
         with services().db() as session:
+            limits.check(session, access.settings().limits, "vips", project)
             vip = networks_db.create_vip(session, network_id, address, ports)
     except IntegrityError:
         raise exceptions.Conflict(f"{address} is already a virtual IP of global network "
