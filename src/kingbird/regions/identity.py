@@ -28,17 +28,21 @@ def _marker(next_link: str | None) -> str | None:
 
 def list_project_ids(session: ks_session.Session, interface: str = "public",
                      policy: RetryPolicy = calls.DEFAULT_POLICY,
-                     max_pages: int = MAX_PAGES) -> list[str]:
+                     max_pages: int = MAX_PAGES, page_size: int | None = None) -> list[str]:
     """Ids of every enabled project, following Keystone's pages (the ``marker`` of
     ``links.next``) for at most ``max_pages`` pages; a list cut short (by that bound,
     a page named twice, or a Keystone that truncates without a next page) is logged
-    and returned as read."""
+    and returned as read.
+
+    :param page_size: projects asked per page (``limit``); Keystone's own page size
+        (``[DEFAULT] list_limit``, none by default) if None.
+    """
     ids: set[str] = set()
     markers: set[str] = set()
     marker: str | None = None
     for _ in range(max_pages):
-        path = "/projects?enabled=true" + (f"&marker={quote(marker, safe='')}"
-                                           if marker else "")
+        path = "/projects?enabled=true" + (f"&limit={page_size}" if page_size else "") + (
+            f"&marker={quote(marker, safe='')}" if marker else "")
 
         def _get(path: str = path):
             response = session.get(path,
