@@ -116,6 +116,16 @@ engine_opts = [
         "resumes from the entry's checkpoint; within each try, every call to a region "
         "is retried as [regions] retries says, and nothing else retries.",
     ),
+    cfg.IntOpt(
+        "entry_crashes",
+        default=2,
+        min=0,
+        help="Times a sync job entry is claimed again after its engine stopped working on "
+        "it without recording an outcome (the engine crashed, was killed or stopped, or "
+        "lost the database), beyond its entry_retries: an entry is claimed at most "
+        "entry_retries + entry_crashes + 1 times, then recorded as failed with the reason, "
+        "so that an entry that crashes every engine copying it is not retried forever.",
+    ),
     cfg.FloatOpt(
         "entry_retry_backoff",
         default=1.0,
