@@ -21,6 +21,8 @@ class Operation:
     request_required: bool = True
     public: bool = False
     media_type: str = "application/json"  # of the success responses
+    # Query parameters: {"name", "schema", "description"?}, none required.
+    query: tuple[dict, ...] = ()
 
 
 _OPERATIONS: dict[tuple[str, str], Operation] = {}
@@ -45,14 +47,15 @@ PATH_PARAM_SCHEMAS = {
 def describe(method: str, path: str, summary: str, tag: str, *,
              responses: dict[int, dict], request: dict | None = None,
              request_required: bool = True, public: bool = False,
-             media_type: str = "application/json") -> None:
+             media_type: str = "application/json", query: list[dict] | None = None) -> None:
     """Record one operation; ``path`` uses OpenAPI's ``{name}`` placeholders.
 
     ``media_type`` is that of the success (2xx) responses; errors are always JSON.
+    ``query`` lists its query parameters (``name``, ``schema``, ``description``).
     """
     _OPERATIONS[(method.upper(), path)] = Operation(
         method.upper(), path, summary, tag, responses, request, request_required, public,
-        media_type)
+        media_type, tuple(query or ()))
 
 
 def operations() -> list[Operation]:
@@ -71,6 +74,7 @@ def document(version: str) -> dict:
         params = [{"name": name, "in": "path", "required": True,
                    "schema": PATH_PARAM_SCHEMAS.get(name, {"type": "string"})}
                   for name in re.findall(r"{([a-z_]+)}", op.path)]
+        params += [{"in": "query", "required": False, **param} for param in op.query]
         responses = {str(code): {"description": "", "content": {
             op.media_type if code < 300 else "application/json": {"schema": schema}}}
             for code, schema in op.responses.items()}

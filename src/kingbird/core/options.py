@@ -46,6 +46,14 @@ api_opts = [
         min=1024,
         help="Largest request body accepted, in bytes; larger bodies get 413.",
     ),
+    cfg.IntOpt(
+        "max_page_size",
+        default=1000,
+        min=1,
+        help="Most items a list route answers at once, and its page size when the request "
+        "gives no 'limit'; a longer list is answered in pages, each with a "
+        "'<collection>_links' next link (the request again with 'marker').",
+    ),
 ]
 
 

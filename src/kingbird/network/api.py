@@ -15,7 +15,7 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from kingbird.api import validation
+from kingbird.api import pagination, validation
 from kingbird.api.app_services import services
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions
@@ -96,7 +96,8 @@ def list_networks(tenant: str | None = None):
     authorise(f"{POLICY}:list", {"project_id": project})
     with services().db() as session:
         networks = networks_db.list_global_networks(session, project)
-    return json_response({"global_networks": [_view(n, ctx.is_admin) for n in networks]})
+    return json_response(pagination.listing("global_networks", networks,
+                                            lambda n: _view(n, ctx.is_admin)))
 
 
 def show(network_id: str, tenant: str | None = None):
@@ -253,7 +254,7 @@ def list_vips(network_id: str, tenant: str | None = None):
     with services().db() as session:
         _load(session, network_id, project)
         vips = networks_db.network_vips(session, network_id)
-    return json_response({"vips": [_vip_view(v) for v in vips]})
+    return json_response(pagination.listing("vips", vips, _vip_view))
 
 
 def _load_vip(session, network_id: str, vip_id: str, project: str) -> tuple[dict, dict]:

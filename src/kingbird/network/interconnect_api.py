@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from flask import Blueprint
 
-from kingbird.api import validation
+from kingbird.api import pagination, validation
 from kingbird.api.app_services import services
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions
@@ -75,7 +75,7 @@ def _list(kind: _Kind, tenant: str | None):
     authorise(f"{kind.policy}:list", {"project_id": project})
     with services().db() as session:
         rows = kind.listing(session, project)
-    return json_response({f"{kind.key}s": [kind.view(r) for r in rows]})
+    return json_response(pagination.listing(f"{kind.key}s", rows, kind.view))
 
 
 def _load(kind: _Kind, session, object_id: str, project: str) -> dict:

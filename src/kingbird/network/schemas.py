@@ -5,6 +5,7 @@ they would double in size)."""
 
 from __future__ import annotations
 
+from kingbird.api.pagination import QUERY, with_links
 from kingbird.api.routing import describe_both
 from kingbird.network import secgroups
 
@@ -127,9 +128,9 @@ def describe_networks(base: str) -> None:
     describe_both("POST", base, "Create a global network over several regions", tag,
                   request=CREATE_NETWORK, responses={202: _NETWORK_BODY, 403: _ERROR,
                                                      503: _ERROR})
-    describe_both("GET", base, "The project's global networks", tag, responses={
-        200: {"type": "object", "required": ["global_networks"],
-              "properties": {"global_networks": {"type": "array", "items": _NETWORK}}}})
+    describe_both("GET", base, "The project's global networks", tag, query=QUERY, responses={
+        200: with_links({"type": "object", "required": ["global_networks"], "properties": {
+            "global_networks": {"type": "array", "items": _NETWORK}}}, "global_networks")})
     describe_both("GET", net, "A global network and its regional parts", tag,
                   responses={200: _NETWORK_BODY})
     describe_both("DELETE", net, "Delete a global network (refused while ports exist)", tag,
@@ -144,9 +145,11 @@ def describe_networks(base: str) -> None:
                              409: _ERROR, 502: _ERROR})
     describe_both("POST", f"{net}/vips", "Reserve a virtual IP and allow it on ports", tag,
                   request=CREATE_VIP, responses={202: _VIP_BODY, 403: _ERROR, 409: _ERROR})
-    describe_both("GET", f"{net}/vips", "The network's virtual IPs", tag, responses={
-        200: {"type": "object", "required": ["vips"],
-              "properties": {"vips": {"type": "array", "items": _VIP}}}})
+    describe_both("GET", f"{net}/vips", "The network's virtual IPs", tag, query=QUERY,
+                  responses={200: with_links({"type": "object", "required": ["vips"],
+                                              "properties": {"vips": {"type": "array",
+                                                                      "items": _VIP}}},
+                                             "vips")})
     describe_both("GET", f"{net}/vips/<vip_id>", "A virtual IP", tag,
                   responses={200: _VIP_BODY})
     describe_both("PUT", f"{net}/vips/<vip_id>", "Change the ports allowed a virtual IP", tag,
@@ -179,8 +182,9 @@ def describe_interconnect(rules: str, routers: str) -> None:
                   "expanded into CIDR rules", tag, request=CREATE_SG_RULE,
                   responses={202: _RULE_BODY, 403: _ERROR, 502: _ERROR})
     describe_both("GET", rules, "The project's cross-region security group rules", tag,
-                  responses={200: {"type": "object", "properties": {
-                      "global_security_group_rules": {"type": "array", "items": _RULE}}}})
+                  query=QUERY, responses={200: with_links({"type": "object", "properties": {
+                      "global_security_group_rules": {"type": "array", "items": _RULE}}},
+                      "global_security_group_rules")})
     describe_both("GET", f"{rules}/<rule_id>", "A cross-region security group rule", tag,
                   responses={200: _RULE_BODY})
     describe_both("DELETE", f"{rules}/<rule_id>", "Delete a cross-region rule and its "
@@ -188,9 +192,10 @@ def describe_interconnect(rules: str, routers: str) -> None:
     describe_both("POST", routers, "Routers in each region, routed through a transit "
                   "network (L3 option)", tag, request=CREATE_ROUTER,
                   responses={202: _ROUTER_BODY, 403: _ERROR, 502: _ERROR})
-    describe_both("GET", routers, "The project's global routers", tag,
-                  responses={200: {"type": "object", "properties": {
-                      "global_routers": {"type": "array", "items": _ROUTER}}}})
+    describe_both("GET", routers, "The project's global routers", tag, query=QUERY,
+                  responses={200: with_links({"type": "object", "properties": {
+                      "global_routers": {"type": "array", "items": _ROUTER}}},
+                      "global_routers")})
     describe_both("GET", f"{routers}/<router_id>", "A global router", tag,
                   responses={200: _ROUTER_BODY})
     describe_both("DELETE", f"{routers}/<router_id>", "Delete a global router", tag,
