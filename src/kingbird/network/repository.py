@@ -158,6 +158,11 @@ def list_global_networks(session: Session, project_id: str) -> list[dict[str, An
     return [get_global_network(session, i) for i in list(ids)]
 
 
+def _project_networks(project_id: str, but: str | None = None) -> sa.Select:
+    ids = sa.select(networks_table.c.id).where(networks_table.c.project_id == project_id)
+    return ids if but is None else ids.where(networks_table.c.id != but)
+
+
 def count_global_networks(session: Session, project_id: str) -> int:
     """How many networks the project holds (whatever their status)."""
     return session.execute(sa.select(sa.func.count()).select_from(networks_table)
@@ -168,11 +173,6 @@ def count_project_vips(session: Session, project_id: str) -> int:
     """How many virtual IPs the project holds over all its networks."""
     return session.execute(sa.select(sa.func.count()).select_from(_vips).where(
         _vips.c.network_id.in_(_project_networks(project_id)))).scalar_one()
-
-
-def _project_networks(project_id: str, but: str | None = None) -> sa.Select:
-    ids = sa.select(networks_table.c.id).where(networks_table.c.project_id == project_id)
-    return ids if but is None else ids.where(networks_table.c.id != but)
 
 
 def service_ports_held(session: Session, project_id: str, but: str | None = None) -> int:
