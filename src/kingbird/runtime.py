@@ -121,6 +121,7 @@ class Runtime:
                          self.engine_id(), workers=conf.engine.job_workers,
                          lease_seconds=conf.engine.lease_seconds,
                          entry_retries=conf.engine.entry_retries,
+                         entry_crashes=conf.engine.entry_crashes,
                          retry_backoff=conf.engine.entry_retry_backoff)
         network = build_network_worker(conf, self.db, self.clients, self.engine_id())
         dr = build_dr_worker(conf, self.db, self.clients, self.keystone, self.engine_id(),

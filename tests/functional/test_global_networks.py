@@ -196,14 +196,17 @@ def test_a_vip_is_reserved_in_every_region_and_allowed_on_ports_of_two(cloud, ap
     p2 = tenant.conn(R2).network.create_port(network_id=shared["regions"][R2]["network_id"])
     base = f"/os-global-networks/{shared['id']}/vips"
     try:
-        bad = api.call("POST", base, {"vip": {"ip_address": "198.51.100.20", "ports": []}})
+        empty = api.call("POST", base, {"vip": {"ports": []}})
+        assert empty.status_code == 400 and "at least one port" in empty.text
+        one = [{"region": R1, "port_id": p1.id}]
+        bad = api.call("POST", base, {"vip": {"ip_address": "198.51.100.20", "ports": one}})
         assert bad.status_code == 400 and "allocation pool of RegionOne" in bad.text
         answer = api.call("POST", base, {"vip": {"ports": [
             {"region": R1, "port_id": p1.id}, {"region": R2, "port_id": p2.id}]}})
         assert answer.status_code == 202, answer.text
         vip = answer.json()["vip"]
         assert vip["ip_address"] == "198.51.100.247"  # first reserved address
-        again = api.call("POST", base, {"vip": {"ip_address": vip["ip_address"]}})
+        again = api.call("POST", base, {"vip": {"ip_address": vip["ip_address"], "ports": one}})
         assert again.status_code == 409
 
         def active():

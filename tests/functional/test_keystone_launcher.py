@@ -18,6 +18,7 @@ from keystoneauth1.identity import v3
 
 from kingbird.demo.keystone import KeystoneLaunchError, KeystoneNode
 from kingbird.demo.keystone_provision import INTERFACES
+from kingbird.regions import identity
 
 pytestmark = pytest.mark.functional
 
@@ -154,6 +155,16 @@ def test_client_scoped_to_any_region_finds_identity(provisioned, region):
         session.session.close()
 
     assert url == provisioned.auth_url
+
+
+def test_kingbird_reads_every_page_of_projects(provisioned):
+    """Keystone's own pagination (``limit`` and the marker of ``links.next``), a page
+    of one project at a time, as with ``[DEFAULT] list_limit = 1``."""
+    session = provisioned.admin_session()
+    everything = identity.list_project_ids(session)
+    assert len(everything) >= 2  # admin, demo
+    assert identity.list_project_ids(session, page_size=1) == everything
+    assert len(identity.list_project_ids(session, page_size=1, max_pages=1)) == 1
 
 
 def test_member_token_is_scoped_to_demo_without_admin(provisioned):

@@ -20,9 +20,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from db_servers import mariadb_database, postgresql_database
 
+from kingbird.core.exceptions import ServiceUnavailable
 from kingbird.db import leases, migration
 from kingbird.db.session import create_engine, make_sessionmaker, transaction
 from kingbird.models import Base
+from kingbird.network import repository as networks_db
 from kingbird.quota import repository as quota_db
 from kingbird.quota import schedule_repository as schedule_db
 from kingbird.quota import status_repository as status_db
@@ -253,3 +255,39 @@ def test_every_repository_function_works_on_the_server(engines):
         assert jobs_db.get_job(s, "p1", job["id"])["status"] == "SUCCESS"
         assert jobs_db.delete_job(s, "p1", job["id"]) is True
         assert jobs_db.get_job_entries(s, job["id"]) == []
+
+
+def test_pages_counts_and_released_vxlan_ids_on_the_server(engines):
+    """The queries of pagination and of the networking limits, on each server."""
+    factory = make_sessionmaker(engines[0])
+    t0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+    with transaction(factory) as s:
+        jobs = [jobs_db.create_job(s, "p1", "u1", entries(1), now=t0) for _ in range(3)]
+        jobs.append(jobs_db.create_job(s, "p1", "u1", entries(1), now=t0 + dt.timedelta(1)))
+    ordered = sorted(jobs[:3], key=lambda j: j["id"]) + jobs[3:]
+    with transaction(factory) as s:
+        assert [j["id"] for j in jobs_db.list_jobs(s, "p1", after=ordered[0], limit=2)] == [
+            j["id"] for j in ordered[1:3]]
+        assert jobs_db.list_jobs(s, "p1", after=ordered[2]) == [ordered[3]]
+        parts = {"R1": {"gateway_ip": None, "allocation_pools": []}}
+        made = [networks_db.create_global_network(
+            s, project_id="p1", name="n", cidr="10.0.0.0/24", ip_version=4, gateway_regions=[],
+            reserved=0, parts=parts, ranges=[(10, 11)]) for _ in range(2)]
+        networks_db.save_network_ports(s, made[0]["id"], [
+            {"region": "R1", "port_id": "a", "shadows": {"R2": "s1", "R3": None}}], ["R1"])
+        networks_db.create_vip(s, made[1]["id"], "10.0.0.9", [{"region": "R1", "port_id": "a"}])
+        networks_db.update_vip(s, networks_db.network_vips(s, made[1]["id"])[0]["id"],
+                               reservations={"R1": "r1", "R2": "r2"})
+    with transaction(factory) as s:
+        assert networks_db.count_global_networks(s, "p1") == 2
+        assert networks_db.count_project_vips(s, "p1") == 1
+        assert networks_db.service_ports_held(s, "p1") == 3
+        assert networks_db.service_ports_held(s, "p1", but=made[1]["id"]) == 1
+        networks_db.release_segment(s, made[0]["id"], "refused everywhere")
+    with transaction(factory) as s:
+        again = networks_db.create_global_network(
+            s, project_id="p2", name="n", cidr="10.0.0.0/24", ip_version=4, gateway_regions=[],
+            reserved=0, parts=parts, ranges=[(10, 11)])
+        assert again["segmentation_id"] == made[0]["segmentation_id"]
+    with transaction(factory) as s, pytest.raises(ServiceUnavailable, match="VXLAN id"):
+        networks_db.assign_segment(s, made[0]["id"], [(10, 11)])

@@ -140,6 +140,27 @@ def test_sync_list_active_and_show(kb, transport):
     assert (entry.resource, entry.status, entry.error) == ("kp1", "FAILURE", "already exists")
 
 
+def test_lists_follow_the_next_links_below_the_clients_root(kb, transport):
+    def job(n):
+        return {"id": f"j{n}", "sync_status": "SUCCESS", "created_at": "c", "updated_at": "u"}
+
+    elsewhere = "http://internal:8118/v1.0/x/os-sync"  # only its limit and marker count
+    transport.answer("GET", f"{BASE}/os-sync", 200, {
+        "job_set": [job(1), job(2)],
+        "job_set_links": [{"rel": "next", "href": f"{elsewhere}?limit=2&marker=j2"}]})
+    transport.answer("GET", f"{BASE}/os-sync?limit=2&marker=j2", 200, {
+        "job_set": [job(3)]})
+    assert [j.id for j in kb.sync_jobs.list()] == ["j1", "j2", "j3"]
+    assert [s.url for s in transport.sent] == [f"{ENDPOINT}{BASE}/os-sync",
+                                               f"{ENDPOINT}{BASE}/os-sync?limit=2&marker=j2"]
+    transport.answer("GET", f"{BASE}/os-dr/plans?all_projects=1", 200, {
+        "plans": [], "plans_links": [{"rel": "next", "href": "x?marker=p9"}]})
+    transport.answer("GET", f"{BASE}/os-dr/plans?all_projects=1&marker=p9", 200,
+                     {"plans": []})
+    assert kb.dr.list_plans(all_projects=True) == []
+    assert transport.sent[-1].url.endswith("/os-dr/plans?all_projects=1&marker=p9")
+
+
 def test_an_api_error_raises_the_class_of_its_status_with_the_apis_message(kb, transport):
     transport.answer("PUT", f"{BASE}/os-quota-sets/{OTHER}", 403, {"error": {
         "code": 403, "title": "Forbidden", "message": "policy does not allow\nthis"}})

@@ -54,6 +54,30 @@ def test_a_log_line_carries_the_request_id_and_no_token(tmp_path):
     assert "[-]" in second
 
 
+def test_tracebacks_and_stacks_are_masked_too(tmp_path):
+    path = tmp_path / "kingbird.log"
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    log = logging.getLogger("kingbird.test")
+    try:
+        logs.setup("INFO", str(path))
+        try:
+            raise RuntimeError(f"cannot reach postgresql://kb:s3cr3t-Passw0rd@db/kb ({TOKEN})")
+        except RuntimeError:
+            log.exception("copy crashed")
+            log.error("again", exc_info=True, stack_info=True)
+        log.warning("a stack", stack_info=True)
+        for handler in root.handlers:
+            handler.flush()
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    text = path.read_text()
+    assert "Traceback (most recent call last)" in text and "RuntimeError: cannot reach" in text
+    assert "Stack (most recent call last)" in text
+    assert TOKEN not in text and "s3cr3t-Passw0rd" not in text
+
+
 def _call(app, environ=None):
     seen = {}
 

@@ -1,9 +1,11 @@
 """Entries failing for a transient reason are put back with their reason and retried
-after a backoff, then fail for good; their log lines carry the job's request id;
-what the runner did is counted. Real SQLite, a fake copier, no sockets."""
+after a backoff, then fail for good; an entry whose engines keep stopping while they
+copy it fails after a bound; their log lines carry the job's request id; what the
+runner did is counted. Real SQLite, a fake copier, no sockets."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
@@ -93,6 +95,37 @@ def test_a_region_that_stays_down_fails_the_entry_after_the_retries(tx):
     assert entry["status"] == "FAILURE" and "R2" in entry["error"]
     assert copier.calls == 3
     assert metrics.SYNC_ENTRIES.labels("keypair", "RETRY")._value.get() - retries_before == 2
+
+
+def _crash(tx, times):
+    """Claims the entry as engines that die at once (their leases already expired)."""
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    for n in range(times):
+        with tx() as s:
+            [claimed] = jobs_db.claim_entries(s, f"dead-{n}", 1, limit=1,
+                                              now=long_ago + dt.timedelta(seconds=2 * n))
+        assert claimed["attempts"] == n + 1
+
+
+def test_an_entry_that_keeps_stopping_its_engine_fails_after_the_bound(tx):
+    copier = FlakyRegion(failures=0)
+    runner = JobRunner({"keypair": copier}, tx, "e1", workers=1, lease_seconds=30,
+                       entry_retries=1, entry_crashes=2)
+    try:
+        survivor = _job(tx)
+        _crash(tx, 3)  # the 4th claim is the last allowed: 1 + 1 retry + 2 crashes
+        assert _until_final(runner, tx, survivor)["status"] == "SUCCESS"
+        assert copier.calls == 1
+        doomed = _job(tx)
+        _crash(tx, 4)
+        entry = _until_final(runner, tx, doomed)
+    finally:
+        runner.shutdown()
+    assert entry["status"] == "FAILURE" and entry["attempts"] == 5 and copier.calls == 1
+    assert "given up after 4 tries" in entry["error"]
+    assert "entry_crashes = 2" in entry["error"]
+    with tx() as s:
+        assert jobs_db.find_job(s, doomed)["status"] == "FAILURE"
 
 
 def test_the_entry_logs_carry_the_request_id_of_its_job(tx, caplog):

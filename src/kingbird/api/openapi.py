@@ -22,6 +22,8 @@ class Operation:
     public: bool = False
     media_type: str = "application/json"  # of the success responses
     parameters: dict[str, dict] = field(default_factory=dict)  # path parameter -> schema
+    # Query parameters: {"name", "schema", "description"?}, none required.
+    query: tuple[dict, ...] = ()
 
 
 _OPERATIONS: dict[tuple[str, str], Operation] = {}
@@ -47,15 +49,17 @@ def describe(method: str, path: str, summary: str, tag: str, *,
              responses: dict[int, dict], request: dict | None = None,
              request_required: bool = True, public: bool = False,
              media_type: str = "application/json",
-             parameters: dict[str, dict] | None = None) -> None:
+             parameters: dict[str, dict] | None = None,
+             query: list[dict] | None = None) -> None:
     """Record one operation; ``path`` uses OpenAPI's ``{name}`` placeholders.
 
     ``media_type`` is that of the success (2xx) responses; errors are always JSON.
     ``parameters``: the schema of a path parameter, where not ``PATH_PARAM_SCHEMAS``'.
+    ``query`` lists its query parameters (``name``, ``schema``, ``description``).
     """
     _OPERATIONS[(method.upper(), path)] = Operation(
         method.upper(), path, summary, tag, responses, request, request_required, public,
-        media_type, dict(parameters or {}))
+        media_type, dict(parameters or {}), tuple(query or ()))
 
 
 def operations() -> list[Operation]:
@@ -75,6 +79,7 @@ def document(version: str) -> dict:
                    "schema": op.parameters.get(name) or PATH_PARAM_SCHEMAS.get(
                        name, {"type": "string"})}
                   for name in re.findall(r"{([a-z_]+)}", op.path)]
+        params += [{"in": "query", "required": False, **param} for param in op.query]
         responses = {str(code): {"description": "", "content": {
             op.media_type if code < 300 else "application/json": {"schema": schema}}}
             for code, schema in op.responses.items()}

@@ -141,7 +141,7 @@ class DrManager:
 
     def list_plans(self, all_projects: bool = False) -> list[ProtectionPlan]:
         path = "/os-dr/plans" + ("?all_projects=1" if all_projects else "")
-        return [_pick(ProtectionPlan, p) for p in self._http.get(path)["plans"]]
+        return [_pick(ProtectionPlan, p) for p in self._http.get_all(path, "plans")]
 
     def get_plan(self, plan_id: str) -> ProtectionPlan:
         return _pick(ProtectionPlan, self._http.get(f"/os-dr/plans/{_q(plan_id)}")["plan"])
@@ -166,8 +166,9 @@ class DrManager:
         self._http.post(f"/os-dr/plans/{_q(plan_id)}/restore-points", None)
 
     def list_restore_points(self, plan_id: str) -> list[RestorePoint]:
-        body = self._http.get(f"/os-dr/plans/{_q(plan_id)}/restore-points")
-        return [_pick(RestorePoint, p) for p in body["restore_points"]]
+        points = self._http.get_all(f"/os-dr/plans/{_q(plan_id)}/restore-points",
+                                    "restore_points")
+        return [_pick(RestorePoint, p) for p in points]
 
     def get_restore_point(self, plan_id: str, point_id: str) -> RestorePoint:
         body = self._http.get(f"/os-dr/plans/{_q(plan_id)}/restore-points/{_q(point_id)}")
@@ -206,7 +207,7 @@ class DrManager:
 
     def list_operations(self, plan_id: str | None = None) -> list[Operation]:
         path = "/os-dr/operations" + (f"?plan_id={_q(plan_id)}" if plan_id else "")
-        return [_operation(o) for o in self._http.get(path)["operations"]]
+        return [_operation(o) for o in self._http.get_all(path, "operations")]
 
     def get_operation(self, operation_id: str) -> Operation:
         return _operation(self._http.get(f"/os-dr/operations/{_q(operation_id)}")["operation"])

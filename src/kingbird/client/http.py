@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from keystoneauth1 import exceptions as ksa_exc
 from keystoneauth1 import session as ks_session
@@ -197,6 +198,27 @@ class HttpClient:
 
     def get(self, path: str) -> Any:
         return self.request("GET", path)
+
+    #: Pages of one list read at most by ``get_all``.
+    MAX_PAGES = 1000
+
+    def get_all(self, path: str, collection: str) -> list:
+        """Every item of a paged list: the pages its ``<collection>_links`` next links
+        lead to, each asked below this client's root with the link's ``limit`` and
+        ``marker`` (at most ``MAX_PAGES`` pages)."""
+        items: list = []
+        query = ""
+        for _ in range(self.MAX_PAGES):
+            body = self.get(path + query)
+            items += body[collection]
+            following = [link.get("href", "") for link in body.get(f"{collection}_links") or ()
+                         if link.get("rel") == "next"]
+            params = parse_qs(urlsplit(following[0]).query) if following else {}
+            if "marker" not in params:
+                return items
+            page = {key: params[key][-1] for key in ("limit", "marker") if key in params}
+            query = ("&" if "?" in path else "?") + urlencode(page)
+        return items
 
     def post(self, path: str, body: Any) -> Any:
         return self.request("POST", path, body)

@@ -115,8 +115,8 @@ class GlobalNetworkManager:
         return _pick(GlobalNetwork, answer["global_network"])
 
     def list(self) -> list[GlobalNetwork]:
-        answer = self._http.get("/os-global-networks")
-        return [_pick(GlobalNetwork, n) for n in answer["global_networks"]]
+        return [_pick(GlobalNetwork, n)
+                for n in self._http.get_all("/os-global-networks", "global_networks")]
 
     def get(self, network_id: str) -> GlobalNetwork:
         """:raises kingbird.client.exceptions.NotFound: no such network in the project."""
@@ -152,8 +152,8 @@ class GlobalNetworkManager:
         return _pick(Vip, answer["vip"])
 
     def vips(self, network_id: str) -> list[Vip]:
-        answer = self._http.get(f"/os-global-networks/{network_id}/vips")
-        return [_pick(Vip, v) for v in answer["vips"]]
+        return [_pick(Vip, v)
+                for v in self._http.get_all(f"/os-global-networks/{network_id}/vips", "vips")]
 
     def get_vip(self, network_id: str, vip_id: str) -> Vip:
         return _pick(Vip, self._http.get(f"/os-global-networks/{network_id}/vips/{vip_id}")
@@ -194,9 +194,9 @@ class GlobalSecurityGroupRuleManager:
         return _pick(GlobalSecurityGroupRule, answer["global_security_group_rule"])
 
     def list(self) -> list[GlobalSecurityGroupRule]:
-        answer = self._http.get("/os-global-security-group-rules")
         return [_pick(GlobalSecurityGroupRule, r)
-                for r in answer["global_security_group_rules"]]
+                for r in self._http.get_all("/os-global-security-group-rules",
+                                            "global_security_group_rules")]
 
     def get(self, rule_id: str) -> GlobalSecurityGroupRule:
         answer = self._http.get(f"/os-global-security-group-rules/{rule_id}")
@@ -227,7 +227,7 @@ class GlobalRouterManager:
 
     def list(self) -> list[GlobalRouter]:
         return [_pick(GlobalRouter, r)
-                for r in self._http.get("/os-global-routers")["global_routers"]]
+                for r in self._http.get_all("/os-global-routers", "global_routers")]
 
     def get(self, router_id: str) -> GlobalRouter:
         return _pick(GlobalRouter,

@@ -90,8 +90,8 @@ class SyncJobManager:
 
         :param active: only jobs in progress.
         """
-        body = self._http.get("/os-sync/active" if active else "/os-sync")
-        return [_job(item) for item in body["job_set"]]
+        jobs = self._http.get_all("/os-sync/active" if active else "/os-sync", "job_set")
+        return [_job(item) for item in jobs]
 
     def get(self, job_id: str) -> list[SyncEntry]:
         """A job's entries: one per (resource, target region).

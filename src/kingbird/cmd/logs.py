@@ -33,14 +33,25 @@ def redact(text: str) -> str:
     return text
 
 
+_TRACEBACKS = logging.Formatter()
+
+
 class RedactFilter(logging.Filter):
-    """Masks secrets in the message of every record a handler writes."""
+    """Masks secrets in every record a handler writes: its message, its traceback
+    (formatted here, once, into ``exc_text``, which the formatter then writes as it
+    is) and its stack."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 

@@ -46,6 +46,14 @@ api_opts = [
         min=1024,
         help="Largest request body accepted, in bytes; larger bodies get 413.",
     ),
+    cfg.IntOpt(
+        "max_page_size",
+        default=1000,
+        min=1,
+        help="Most items a list route answers at once, and its page size when the request "
+        "gives no 'limit'; a longer list is answered in pages, each with a "
+        "'<collection>_links' next link (the request again with 'marker').",
+    ),
 ]
 
 
@@ -115,6 +123,16 @@ engine_opts = [
         "doubled at each retry (at most 60), before it is recorded as failed. A retry "
         "resumes from the entry's checkpoint; within each try, every call to a region "
         "is retried as [regions] retries says, and nothing else retries.",
+    ),
+    cfg.IntOpt(
+        "entry_crashes",
+        default=2,
+        min=0,
+        help="Times a sync job entry is claimed again after its engine stopped working on "
+        "it without recording an outcome (the engine crashed, was killed or stopped, or "
+        "lost the database), beyond its entry_retries: an entry is claimed at most "
+        "entry_retries + entry_crashes + 1 times, then recorded as failed with the reason, "
+        "so that an entry that crashes every engine copying it is not retried forever.",
     ),
     cfg.FloatOpt(
         "entry_retry_backoff",

@@ -22,7 +22,7 @@ import datetime as dt
 
 from flask import Blueprint, request
 
-from kingbird.api import validation
+from kingbird.api import pagination, validation
 from kingbird.api.app_services import region_clients, services
 from kingbird.api.context import RequestContext
 from kingbird.api.responses import json_response
@@ -183,7 +183,7 @@ def list_plans(tenant: str | None = None):
     everyone = ctx.is_admin and request.args.get("all_projects") in ("1", "true", "True")
     with services().db() as session:
         plans = plans_db.list_plans(session, None if everyone else project)
-    return json_response({"plans": [_plan_view(p) for p in plans]})
+    return json_response(pagination.listing("plans", plans, _plan_view))
 
 
 def show_plan(plan_id: str, tenant: str | None = None):
@@ -247,7 +247,7 @@ def list_restore_points(plan_id: str, tenant: str | None = None):
         plan = _plan(session, ctx, project, plan_id)
         authorise(f"{POLICY}:list_restore_points", {"project_id": plan["project_id"]})
         points = workflows_db.list_restore_points(session, plan_id)
-    return json_response({"restore_points": [_point_view(p) for p in points]})
+    return json_response(pagination.listing("restore_points", points, _point_view))
 
 
 def show_restore_point(plan_id: str, point_id: str, tenant: str | None = None):
@@ -362,7 +362,7 @@ def list_operations(tenant: str | None = None):
         # An administrator following a plan's operations sees them whatever its project.
         ops = workflows_db.list_operations(session, None if ctx.is_admin and plan_id else project,
                                            plan_id=plan_id)
-    return json_response({"operations": [_operation_view(o) for o in ops]})
+    return json_response(pagination.listing("operations", ops, _operation_view))
 
 
 def show_operation(operation_id: str, tenant: str | None = None):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from kingbird.api import pagination
 from kingbird.dr.models import (
     DR_METHODS,
     OPERATION_KINDS,
@@ -176,3 +177,16 @@ OPENAPI: dict[tuple[str, str], dict] = {
         "properties": {"operations": {"type": "array", "items": _OPERATION}}}}},
     ("GET", "/os-dr/operations/<uuid:operation_id>"): {"responses": {200: _ONE_OPERATION}},
 }
+
+# The list routes are paged (kingbird.api.pagination).
+_ALL_PROJECTS = {"name": "all_projects", "schema": {"type": "string"},
+                 "description": "1 or true: every project's plans (administrators)."}
+_PLAN_ID = {"name": "plan_id", "schema": {"type": "string"},
+            "description": "Only the operations of this plan."}
+for _key, _collection, _filters in ((("GET", "/os-dr/plans"), "plans", [_ALL_PROJECTS]),
+                                    (("GET", f"{_PLAN_RULE}/restore-points"), "restore_points",
+                                     []),
+                                    (("GET", "/os-dr/operations"), "operations", [_PLAN_ID])):
+    OPENAPI[_key] = {**OPENAPI[_key], "query": [*_filters, *pagination.QUERY], "responses": {
+        **OPENAPI[_key]["responses"],
+        200: pagination.with_links(OPENAPI[_key]["responses"][200], _collection)}}

@@ -15,12 +15,12 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from kingbird.api import validation
+from kingbird.api import pagination, validation
 from kingbird.api.app_services import services
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions
 from kingbird.core import exceptions
-from kingbird.network import access, addressing
+from kingbird.network import access, addressing, limits
 from kingbird.network import policy_repository as net_policies_db
 from kingbird.network import repository as networks_db
 from kingbird.network import validation as checks
@@ -75,6 +75,7 @@ def create(tenant: str | None = None):
     for attempt in range(_CREATE_ATTEMPTS):
         try:
             with services().db() as session:
+                limits.check(session, settings.limits, "global_networks", project)
                 network = networks_db.create_global_network(
                     session, project_id=project, name=request.name, cidr=str(request.cidr),
                     ip_version=request.cidr.version, gateway_regions=request.gateway_regions,
@@ -95,7 +96,8 @@ def list_networks(tenant: str | None = None):
     authorise(f"{POLICY}:list", {"project_id": project})
     with services().db() as session:
         networks = networks_db.list_global_networks(session, project)
-    return json_response({"global_networks": [_view(n, ctx.is_admin) for n in networks]})
+    return json_response(pagination.listing("global_networks", networks,
+                                            lambda n: _view(n, ctx.is_admin)))
 
 
 def show(network_id: str, tenant: str | None = None):
@@ -228,6 +230,7 @@ def create_vip(network_id: str, tenant: str | None = None):
     body = validation.json_body()
     with services().db() as session:
         network = _load(session, network_id, project)
+        limits.check(session, access.settings().limits, "vips", project)
         taken = {v["ip_address"] for v in networks_db.network_vips(session, network_id)}
     wanted, ports = checks.vip(body, [r["region"] for r in network["regions"]], creating=True)
     if network["status"] == "DELETING":
@@ -236,6 +239,7 @@ def create_vip(network_id: str, tenant: str | None = None):
     _check_vip_ports(network, ports)
     try:
         with services().db() as session:
+            limits.check(session, access.settings().limits, "vips", project)
             vip = networks_db.create_vip(session, network_id, address, ports)
     except IntegrityError:
         raise exceptions.Conflict(f"{address} is already a virtual IP of global network "
@@ -250,7 +254,7 @@ def list_vips(network_id: str, tenant: str | None = None):
     with services().db() as session:
         _load(session, network_id, project)
         vips = networks_db.network_vips(session, network_id)
-    return json_response({"vips": [_vip_view(v) for v in vips]})
+    return json_response(pagination.listing("vips", vips, _vip_view))
 
 
 def _load_vip(session, network_id: str, vip_id: str, project: str) -> tuple[dict, dict]:

@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 from flask import Blueprint
 
-from kingbird.api import validation
+from kingbird.api import pagination, validation
 from kingbird.api.app_services import services
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions
 from kingbird.core import exceptions
-from kingbird.network import access
+from kingbird.network import access, limits
 from kingbird.network import policy_repository as net_policies_db
 from kingbird.network import repository as networks_db
 from kingbird.network import validation as checks
@@ -75,7 +75,7 @@ def _list(kind: _Kind, tenant: str | None):
     authorise(f"{kind.policy}:list", {"project_id": project})
     with services().db() as session:
         rows = kind.listing(session, project)
-    return json_response({f"{kind.key}s": [kind.view(r) for r in rows]})
+    return json_response(pagination.listing(f"{kind.key}s", rows, kind.view))
 
 
 def _load(kind: _Kind, session, object_id: str, project: str) -> dict:
@@ -111,6 +111,8 @@ def create_rule(tenant: str | None = None):
     _, project = access.project_of(tenant)
     authorise(f"{RULE_POLICY}:create", {"project_id": project})
     rule = checks.sg_rule(validation.json_body(), access.known_regions())
+    with services().db() as session:
+        limits.check(session, access.settings().limits, "sg_rules", project)
     neutron = access.neutron()
     for region_key, group_key in (("region", "security_group_id"),
                                   ("remote_region", "remote_group_id")):
@@ -118,6 +120,7 @@ def create_rule(tenant: str | None = None):
         access.owned(neutron.get_security_group(region, group_id), "security group", group_id,
                      region, project)
     with services().db() as session:
+        limits.check(session, access.settings().limits, "sg_rules", project)
         stored = net_policies_db.create_sg_rule(session, {**rule, "project_id": project})
     services().wake_engine()
     return json_response({"global_security_group_rule": _rule_view(stored)}, 202)
@@ -169,6 +172,8 @@ def create_router(tenant: str | None = None):
     _, project = access.project_of(tenant)
     authorise(f"{ROUTER_POLICY}:create", {"project_id": project})
     spec = checks.router(validation.json_body(), access.known_regions())
+    with services().db() as session:
+        limits.check(session, access.settings().limits, "routers", project)
     transit = _transit_cidrs(spec, project)
     neutron = access.neutron()
     labels = {}
@@ -191,6 +196,7 @@ def create_router(tenant: str | None = None):
         raise exceptions.BadRequest(f"'global_router.subnets': {a} {labels[a]} overlaps "
                                     f"{b} {labels[b]}: routed regions need distinct subnets")
     with services().db() as session:
+        limits.check(session, access.settings().limits, "routers", project)
         stored = net_policies_db.create_router(session, {**spec, "project_id": project})
     services().wake_engine()
     return json_response({"global_router": _router_view(stored)}, 202)

@@ -49,7 +49,8 @@ class GlobalNetwork(ReconciledMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(sa.String(255))
     cidr: Mapped[str] = mapped_column(sa.String(64))
     ip_version: Mapped[int]
-    segmentation_id: Mapped[int]
+    # NULL while the network holds no VXLAN id (it failed before any region held it).
+    segmentation_id: Mapped[int | None]
     gateway_regions: Mapped[list[str]] = mapped_column(sa.JSON)
     reserved_addresses: Mapped[int]
 

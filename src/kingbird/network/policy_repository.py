@@ -40,6 +40,11 @@ def _list(session: Session, table: sa.Table, project_id: str) -> list[dict[str, 
     return [dict(r._mapping) for r in rows]
 
 
+def _count(session: Session, table: sa.Table, project_id: str) -> int:
+    return session.execute(sa.select(sa.func.count()).select_from(table)
+                           .where(table.c.project_id == project_id)).scalar_one()
+
+
 def _update(session: Session, table: sa.Table, object_id: str, values: Mapping[str, Any]):
     session.execute(sa.update(table).where(table.c.id == object_id)
                     .values(**values, updated_at=_sql.now_utc(None)))
@@ -68,6 +73,11 @@ def get_sg_rule(session: Session, rule_id: str, project_id: str | None = None):
 
 def list_sg_rules(session: Session, project_id: str) -> list[dict[str, Any]]:
     return _list(session, rules_table, project_id)
+
+
+def count_sg_rules(session: Session, project_id: str) -> int:
+    """How many cross-region rules the project holds (whatever their status)."""
+    return _count(session, rules_table, project_id)
 
 
 def update_sg_rule(session: Session, rule_id: str, **values: Any) -> None:
@@ -100,6 +110,11 @@ def get_router(session: Session, router_id: str, project_id: str | None = None):
 
 def list_routers(session: Session, project_id: str) -> list[dict[str, Any]]:
     return _list(session, routers_table, project_id)
+
+
+def count_routers(session: Session, project_id: str) -> int:
+    """How many global routers the project holds (whatever their status)."""
+    return _count(session, routers_table, project_id)
 
 
 def update_router(session: Session, router_id: str, **values: Any) -> None:

@@ -5,6 +5,9 @@ A network's VXLAN id is allocated here, in the transaction that creates the
 network: the lowest id of the configured ranges that no network holds and no
 region refused. The unique constraint on ``segmentation_id`` makes two API
 processes racing for the same id fail one transaction, which the caller retries.
+A network that failed before any region holds a part of it gives its id back
+(``release_segment``: NULL) and takes a free one again when it is next built
+(``assign_segment``); a deleted network's id is free once its row is gone.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ def _dicts(rows) -> list[dict[str, Any]]:
 # -- segments ---------------------------------------------------------------------
 
 def _free_segment(session: Session, ranges: Sequence[tuple[int, int]]) -> int:
-    taken = set(session.execute(sa.select(networks_table.c.segmentation_id)).scalars())
+    taken = set(session.execute(sa.select(networks_table.c.segmentation_id)
+                                .where(networks_table.c.segmentation_id.is_not(None))).scalars())
     taken |= set(session.execute(sa.select(_blocked.c.segmentation_id)).scalars())
     found = segments.first_free(ranges, taken)
     if found is None:
@@ -67,6 +71,37 @@ def block_segment(session: Session, network_id: str, region: str, reason: str,
     session.execute(sa.update(networks_table).where(networks_table.c.id == network_id)
                     .values(segmentation_id=new))
     return new
+
+
+def assign_segment(session: Session, network_id: str,
+                   ranges: Sequence[tuple[int, int]]) -> int | None:
+    """Give a network that holds no VXLAN id a free one.
+
+    :returns: the network's id (None if the network is gone).
+    :raises ServiceUnavailable: no VXLAN id left.
+    :raises sqlalchemy.exc.IntegrityError: another transaction took the same id.
+    """
+    current = session.execute(sa.select(networks_table.c.segmentation_id)
+                              .where(networks_table.c.id == network_id)).one_or_none()
+    if current is None or current[0] is not None:
+        return None if current is None else current[0]
+    new = _free_segment(session, ranges)
+    session.execute(sa.update(networks_table).where(networks_table.c.id == network_id,
+                                                    networks_table.c.segmentation_id.is_(None))
+                    .values(segmentation_id=new))
+    session.flush()
+    return new
+
+
+def release_segment(session: Session, network_id: str, error: str) -> None:
+    """The network failed in every region before any holds a part of it: forget its
+    VXLAN id (free for any network) and any ids of its regional parts, and record
+    it in ERROR with ``error``."""
+    session.execute(sa.update(networks_table).where(networks_table.c.id == network_id)
+                    .values(segmentation_id=None))
+    session.execute(sa.update(_regions).where(_regions.c.network_id == network_id)
+                    .values(neutron_network_id=None, neutron_subnet_id=None))
+    set_network_status(session, network_id, "ERROR", error)
 
 
 # -- networks ---------------------------------------------------------------------
@@ -121,6 +156,37 @@ def list_global_networks(session: Session, project_id: str) -> list[dict[str, An
                           .where(networks_table.c.project_id == project_id)
                           .order_by(networks_table.c.created_at, networks_table.c.id)).scalars()
     return [get_global_network(session, i) for i in list(ids)]
+
+
+def _project_networks(project_id: str, but: str | None = None) -> sa.Select:
+    ids = sa.select(networks_table.c.id).where(networks_table.c.project_id == project_id)
+    return ids if but is None else ids.where(networks_table.c.id != but)
+
+
+def count_global_networks(session: Session, project_id: str) -> int:
+    """How many networks the project holds (whatever their status)."""
+    return session.execute(sa.select(sa.func.count()).select_from(networks_table)
+                           .where(networks_table.c.project_id == project_id)).scalar_one()
+
+
+def count_project_vips(session: Session, project_id: str) -> int:
+    """How many virtual IPs the project holds over all its networks."""
+    return session.execute(sa.select(sa.func.count()).select_from(_vips).where(
+        _vips.c.network_id.in_(_project_networks(project_id)))).scalar_one()
+
+
+def service_ports_held(session: Session, project_id: str, but: str | None = None) -> int:
+    """Ports Kingbird holds in its service project for the project (shadow ports and
+    VIP reservations, over all regions), as last recorded; without those of the
+    network ``but``."""
+    networks = _project_networks(project_id, but)
+    shadows = session.execute(sa.select(_ports.c.shadows)
+                              .where(_ports.c.network_id.in_(networks))).scalars()
+    held = sum(1 for by_region in shadows for port in (by_region or {}).values() if port)
+    reservations = session.execute(sa.select(_vips.c.reservations)
+                                   .where(_vips.c.network_id.in_(networks))).scalars()
+    return held + sum(1 for by_region in reservations
+                      for port in (by_region or {}).values() if port)
 
 
 def network_regions(session: Session, network_id: str) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ they would double in size)."""
 
 from __future__ import annotations
 
+from kingbird.api.pagination import QUERY, with_links
 from kingbird.api.routing import describe_both
 from kingbird.network import secgroups
 
@@ -42,11 +43,14 @@ CREATE_NETWORK = _only("global_network", {
 PORT_REF = {"type": "object", "required": ["region", "port_id"], "additionalProperties": False,
             "properties": {"region": _REGION, "port_id": _ID}}
 ATTACH_PORT = _only("port", PORT_REF)
-_PORT_REFS = {"type": "array", "uniqueItems": True, "items": PORT_REF,
+# A VIP is allowed on at least one port: one on none would only hold a reservation
+# port in every region (in Kingbird's service project) for nothing.
+_PORT_REFS = {"type": "array", "uniqueItems": True, "minItems": 1, "items": PORT_REF,
               "x-message": {"type": "'$field' must be a list of {'region', 'port_id'}",
-                            "uniqueItems": "'$field' names a port twice"}}
+                            "uniqueItems": "'$field' names a port twice",
+                            "minItems": "'$field' must name at least one port"}}
 CREATE_VIP = _only("vip", {
-    "type": "object", "additionalProperties": False,
+    "type": "object", "required": ["ports"], "additionalProperties": False,
     "properties": {"ip_address": {"type": "string", "minLength": 1, "maxLength": 64,
                                   "nullable": True},
                    "ports": _PORT_REFS}})
@@ -97,7 +101,7 @@ _REGIONS = {"type": "array", "items": _STR}
 _NETWORK = {"type": "object", "required": ["id", "cidr", "regions", "status"], "properties": {
     "id": _STR, "name": _STR, "project_id": _STR, "cidr": _STR, "ip_version": {"type": "integer"},
     "reserved_addresses": {"type": "integer"}, "gateway_regions": _REGIONS,
-    "network_type": _STR, "segmentation_id": {"type": "integer"},
+    "network_type": _STR, "segmentation_id": {"type": "integer", "nullable": True},
     "regions": {"type": "object", "additionalProperties": {"type": "object", "properties": {
         "network_id": _NSTR, "subnet_id": _NSTR, "gateway_ip": _NSTR,
         "allocation_pools": {"type": "array"}, "tunnel_endpoint": _NSTR,
@@ -122,10 +126,11 @@ def describe_networks(base: str) -> None:
     net = f"{base}/<uuid:network_id>"
     tag = "global networks"
     describe_both("POST", base, "Create a global network over several regions", tag,
-                  request=CREATE_NETWORK, responses={202: _NETWORK_BODY, 503: _ERROR})
-    describe_both("GET", base, "The project's global networks", tag, responses={
-        200: {"type": "object", "required": ["global_networks"],
-              "properties": {"global_networks": {"type": "array", "items": _NETWORK}}}})
+                  request=CREATE_NETWORK, responses={202: _NETWORK_BODY, 403: _ERROR,
+                                                     503: _ERROR})
+    describe_both("GET", base, "The project's global networks", tag, query=QUERY, responses={
+        200: with_links({"type": "object", "required": ["global_networks"], "properties": {
+            "global_networks": {"type": "array", "items": _NETWORK}}}, "global_networks")})
     describe_both("GET", net, "A global network and its regional parts", tag,
                   responses={200: _NETWORK_BODY})
     describe_both("DELETE", net, "Delete a global network (refused while ports exist)", tag,
@@ -139,10 +144,12 @@ def describe_networks(base: str) -> None:
                   responses={202: {"type": "object", "properties": {"port": _PORT}},
                              409: _ERROR, 502: _ERROR})
     describe_both("POST", f"{net}/vips", "Reserve a virtual IP and allow it on ports", tag,
-                  request=CREATE_VIP, responses={202: _VIP_BODY, 409: _ERROR})
-    describe_both("GET", f"{net}/vips", "The network's virtual IPs", tag, responses={
-        200: {"type": "object", "required": ["vips"],
-              "properties": {"vips": {"type": "array", "items": _VIP}}}})
+                  request=CREATE_VIP, responses={202: _VIP_BODY, 403: _ERROR, 409: _ERROR})
+    describe_both("GET", f"{net}/vips", "The network's virtual IPs", tag, query=QUERY,
+                  responses={200: with_links({"type": "object", "required": ["vips"],
+                                              "properties": {"vips": {"type": "array",
+                                                                      "items": _VIP}}},
+                                             "vips")})
     describe_both("GET", f"{net}/vips/<uuid:vip_id>", "A virtual IP", tag,
                   responses={200: _VIP_BODY})
     describe_both("PUT", f"{net}/vips/<uuid:vip_id>", "Change the ports allowed a virtual IP", tag,
@@ -173,20 +180,22 @@ def describe_interconnect(rules: str, routers: str) -> None:
     tag = "global networks"
     describe_both("POST", rules, "A rule whose remote group is in another region, kept "
                   "expanded into CIDR rules", tag, request=CREATE_SG_RULE,
-                  responses={202: _RULE_BODY, 502: _ERROR})
+                  responses={202: _RULE_BODY, 403: _ERROR, 502: _ERROR})
     describe_both("GET", rules, "The project's cross-region security group rules", tag,
-                  responses={200: {"type": "object", "properties": {
-                      "global_security_group_rules": {"type": "array", "items": _RULE}}}})
+                  query=QUERY, responses={200: with_links({"type": "object", "properties": {
+                      "global_security_group_rules": {"type": "array", "items": _RULE}}},
+                      "global_security_group_rules")})
     describe_both("GET", f"{rules}/<uuid:rule_id>", "A cross-region security group rule", tag,
                   responses={200: _RULE_BODY})
     describe_both("DELETE", f"{rules}/<uuid:rule_id>", "Delete a cross-region rule and its "
                   "expansion", tag, responses={202: _RULE_BODY})
     describe_both("POST", routers, "Routers in each region, routed through a transit "
                   "network (L3 option)", tag, request=CREATE_ROUTER,
-                  responses={202: _ROUTER_BODY, 502: _ERROR})
-    describe_both("GET", routers, "The project's global routers", tag,
-                  responses={200: {"type": "object", "properties": {
-                      "global_routers": {"type": "array", "items": _ROUTER}}}})
+                  responses={202: _ROUTER_BODY, 403: _ERROR, 502: _ERROR})
+    describe_both("GET", routers, "The project's global routers", tag, query=QUERY,
+                  responses={200: with_links({"type": "object", "properties": {
+                      "global_routers": {"type": "array", "items": _ROUTER}}},
+                      "global_routers")})
     describe_both("GET", f"{routers}/<uuid:router_id>", "A global router", tag,
                   responses={200: _ROUTER_BODY})
     describe_both("DELETE", f"{routers}/<uuid:router_id>", "Delete a global router", tag,

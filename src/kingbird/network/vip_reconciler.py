@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from kingbird.core.exceptions import RegionError
 from kingbird.network import repository as networks_db
+from kingbird.network.limits import PortBudget
 from kingbird.network.shadows import VIP_OWNER, Port
 from kingbird.network.vips import plan_reservations, reservation_name, wanted_pairs
 from kingbird.regions.networking import RegionNetworking
@@ -32,9 +33,10 @@ class VipReconciler:
         self.neutron = neutron
 
     def reconcile(self, network: dict, parts: dict[str, tuple[str, str]],
-                  observed: dict[str, list[Port]]) -> None:
-        """Converge the VIPs in the regions of ``observed``; ports whose pairs change
-        are replaced in ``observed`` by what Neutron answered."""
+                  observed: dict[str, list[Port]], budget: PortBudget) -> None:
+        """Converge the VIPs in the regions of ``observed``, creating no more
+        reservation ports than ``budget`` allows; ports whose pairs change are
+        replaced in ``observed`` by what Neutron answered."""
         with self.db() as session:
             vips = networks_db.network_vips(session, network["id"])
         if not vips:
@@ -51,7 +53,8 @@ class VipReconciler:
         reservations: dict[str, dict[str, str]] = defaultdict(dict)
         leftovers: set[str] = set()
         for region, ports in observed.items():
-            self._reserve(region, parts[region], ports, live, reservations, errors, leftovers)
+            self._reserve(region, parts[region], ports, live, reservations, errors, leftovers,
+                          budget)
             for index, port in enumerate(ports):
                 if not port.is_source:
                     continue
@@ -77,7 +80,8 @@ class VipReconciler:
         self._record(vips, reservations, errors, leftovers, complete)
 
     def _reserve(self, region: str, part: tuple[str, str], ports: list[Port], live: list[dict],
-                 reservations: dict, errors: dict, leftovers: set[str]) -> None:
+                 reservations: dict, errors: dict, leftovers: set[str],
+                 budget: PortBudget) -> None:
         net_id, subnet_id = part
         plan = plan_reservations({v["id"]: v["ip_address"] for v in live}, ports)
         for vip_id, port_id in plan.held.items():
@@ -85,6 +89,7 @@ class VipReconciler:
         for port_id in plan.deletes:
             try:
                 self.neutron.delete_port(region, port_id)
+                budget.give_back()
             except RegionError as exc:
                 LOG.warning("cannot delete VIP reservation %s in %s: %s", port_id, region,
                             exc.message)
@@ -94,10 +99,16 @@ class VipReconciler:
                     "device_id": vip_id, "port_security_enabled": False,
                     "security_groups": [],
                     "fixed_ips": [{"subnet_id": subnet_id, "ip_address": address}]}
+            over = budget.take()
+            if over is not None:
+                errors[vip_id].append(f"cannot reserve {address} in {region}: reservation "
+                                      f"port {over}")
+                continue
             try:
                 reservations[vip_id][region] = self.neutron.create_port(region, net_id,
                                                                         body)["id"]
             except RegionError as exc:
+                budget.give_back()
                 errors[vip_id].append(f"cannot reserve {address}: {exc.message}")
 
     def _record(self, vips: list[dict], reservations: dict, errors: dict,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from kingbird.api import validation
+from kingbird.api import pagination, validation
 from kingbird.api.app_services import services
 from kingbird.api.responses import json_response
 from kingbird.api.routing import authorise, both_versions, check_tenant, describe_both
@@ -74,9 +74,17 @@ def _job_summary(job: jobs_db.Job) -> dict:
 def _list(tenant: str | None, active_only: bool):
     project = _project(tenant)
     authorise(f"{POLICY}:list", {"project_id": project})
+    page = pagination.requested()
     with services().db() as session:
-        jobs = jobs_db.list_jobs(session, project, active_only=active_only)
-    return json_response({"job_set": [_job_summary(j) for j in jobs]})
+        after = None
+        if page.marker is not None:
+            after = jobs_db.get_job(session, project, page.marker)
+            if after is None:
+                raise pagination.marker_not_found(page.marker)
+        jobs = jobs_db.list_jobs(session, project, active_only=active_only, after=after,
+                                 limit=page.limit + 1)
+    return json_response(pagination.body("job_set", jobs[:page.limit], len(jobs) > page.limit,
+                                         page, _job_summary))
 
 
 def list_jobs(tenant: str | None = None):
@@ -131,9 +139,9 @@ describe_both("POST", "/os-sync", "Create a resource sync job", "sync",
               request=schemas.CREATE_JOB,
               responses={200: schemas.CREATED, 409: _ERROR, 502: _ERROR})
 describe_both("GET", "/os-sync", "The project's sync jobs", "sync",
-              responses={200: schemas.JOBS})
+              responses={200: schemas.JOBS}, query=pagination.QUERY)
 describe_both("GET", "/os-sync/active", "The project's sync jobs still running", "sync",
-              responses={200: schemas.JOBS})
+              responses={200: schemas.JOBS}, query=pagination.QUERY)
 describe_both("GET", "/os-sync/<uuid:job_id>", "The entries of a sync job", "sync",
               responses={200: schemas.ENTRIES})
 describe_both("DELETE", "/os-sync/<uuid:job_id>", "Forget a finished sync job", "sync",

@@ -115,12 +115,25 @@ def create_job(session: Session, project_id: str, user_id: str,
     return job
 
 
-def list_jobs(session: Session, project_id: str, active_only: bool = False) -> list[Job]:
-    """The jobs of a project, oldest first; only IN_PROGRESS ones if ``active_only``."""
+def list_jobs(session: Session, project_id: str, active_only: bool = False,
+              after: Job | None = None, limit: int | None = None) -> list[Job]:
+    """The jobs of a project, oldest first; only IN_PROGRESS ones if ``active_only``.
+
+    :param after: only the jobs that come after this one in that order (a page's
+        marker).
+    :param limit: at most this many.
+    """
     stmt = sa.select(*_JOB_COLUMNS).where(_jobs.c.project_id == project_id)
     if active_only:
         stmt = stmt.where(_jobs.c.status == "IN_PROGRESS")
+    if after is not None:
+        created = _sql.now_utc(after["created_at"])
+        stmt = stmt.where(sa.or_(_jobs.c.created_at > created,
+                                 sa.and_(_jobs.c.created_at == created,
+                                         _jobs.c.id > after["id"])))
     stmt = stmt.order_by(_jobs.c.created_at, _jobs.c.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return [_job(row) for row in session.execute(stmt)]
 
 

@@ -15,8 +15,11 @@ entry's checkpoint.
 An entry that fails for a transient reason (a region down, timing out, answering
 5xx) is put back with its reason and claimed again after a backoff, up to
 ``entry_retries`` times, so a region that comes back in time is served without
-anyone retrying by hand. While an entry runs, its log lines carry the id of the
-API request that created its job.
+anyone retrying by hand. An entry whose engines keep stopping while they copy it
+(a copy that crashes the process, say) is claimed at most ``entry_retries +
+entry_crashes + 1`` times (its ``attempts``), then recorded as failed, saying so.
+While an entry runs, its log lines carry the id of the API request that created
+its job.
 """
 
 from __future__ import annotations
@@ -86,6 +89,13 @@ class EntryWork(LeasedWork):
 
     def run(self) -> None:
         entry = self.entry
+        claims = self.runner.entry_retries + self.runner.entry_crashes + 1
+        if entry["attempts"] > claims:
+            raise WorkFailed(
+                f"given up after {entry['attempts'] - 1} tries: the engine copying it "
+                f"stopped without an outcome (crashed, was killed or lost the database) at "
+                f"least {self.runner.entry_crashes + 1} times ([engine] entry_crashes = "
+                f"{self.runner.entry_crashes})")
         if entry["attempts"] > 1 and entry["error"] is None:
             # Claimed again without a recorded retry: its engine stopped renewing.
             metrics.LEASE_RECLAIMS.labels("sync_entry").inc()
@@ -147,6 +157,8 @@ class JobRunner(LeasedWorker):
     :param lease_seconds: how long a claim lasts without renewal.
     :param entry_retries: transient failures of an entry retried before it fails.
     :param retry_backoff: seconds before the first retry, doubled at each one.
+    :param entry_crashes: claims of an entry ended without an outcome (its engine
+        stopped) allowed beyond ``entry_retries`` before it fails.
     """
 
     MAX_BACKOFF = 60.0
@@ -154,12 +166,13 @@ class JobRunner(LeasedWorker):
     def __init__(self, copiers: Mapping[str, Copier],
                  db: Callable[[], AbstractContextManager[Session]], owner: str, *,
                  workers: int, lease_seconds: float, entry_retries: int = 0,
-                 retry_backoff: float = 1.0):
+                 retry_backoff: float = 1.0, entry_crashes: int = 2):
         super().__init__(owner, workers=workers, lease_seconds=lease_seconds, name="job")
         self.copiers = dict(copiers)
         self.db = db
         self.entry_retries = entry_retries
         self.retry_backoff = retry_backoff
+        self.entry_crashes = entry_crashes
 
     def claim(self, limit: int) -> list[LeasedWork]:
         with self.db() as session:

@@ -9,6 +9,7 @@ send them.
 
 from __future__ import annotations
 
+from kingbird.api import pagination
 from kingbird.sync.models import JOB_STATUSES, RESOURCE_TYPES
 
 MAX_NAME = 255
@@ -63,6 +64,7 @@ JOBS = {"type": "object", "required": ["job_set"], "properties": {"job_set": {
         "type": "object", "required": ["id", "sync_status", "created_at", "updated_at"],
         "properties": {"id": {"type": "string"}, "sync_status": _STATUS,
                        "created_at": _TIME, "updated_at": _TIME}}}}}
+JOBS = pagination.with_links(JOBS, "job_set")
 ENTRIES = {"type": "object", "required": ["job_set"], "properties": {"job_set": {
     "type": "array", "items": {
         "type": "object",

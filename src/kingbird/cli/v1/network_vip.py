@@ -51,7 +51,7 @@ class CreateGlobalNetworkVip(common.ShowOne):
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _add_ids(parser, vip=False)
-        _add_ports(parser, required=False)
+        _add_ports(parser, required=True)
         parser.add_argument("--ip-address", metavar="<address>",
                             help="The address (default: the next reserved one)")
         return parser
