@@ -143,6 +143,16 @@ CASES = {
     "nul byte in a plan": ("POST", PLANS, _plan(servers=["vm\u0000"]), None, {400}),
     "lone surrogate in a plan update": ("PUT", PLANS + f"/{uuid.uuid4()}",
                                         _wrapped("plan", name=LONE), None, {400}),
+    "lone surrogate in a key": ("PUT", QUOTA, '{"quota_set": {"\\ud800": 1}}', None, {400}),
+    "nul byte in a query": ("GET", "/v1.1/os-dr/operations?plan_id=%00", None, None, {400}),
+    "nul byte in a job id to show": ("GET", "/v1.1/os-sync/%00", None, None, {400}),
+    "a job id that is no uuid": ("GET", "/v1.1/os-sync/..;", None, None, {404}),
+}
+
+
+# Reports only a registered node's agent may send (anyone else is refused the route
+# before its body is read): test_fernet_agents sends them as that agent.
+NODE_REPORTS = {
     "lone surrogate in a node report": ("POST", NODE, _node(region=LONE), None, {400}),
     "nul byte in a node report": ("POST", NODE, _node(agent="agent\u0000"), None, {400}),
     "version beyond 64 bits": ("POST", NODE, _node(version=2**64), None, {400}),
@@ -151,10 +161,6 @@ CASES = {
                          '{"ok": true, "latency_ms": 1e400}}}', None, {400}),
     "nan latency": ("POST", NODE, '{"node": {"region": "RegionOne", "probe": '
                     '{"ok": true, "latency_ms": NaN}}}', None, {400}),
-    "lone surrogate in a key": ("PUT", QUOTA, '{"quota_set": {"\\ud800": 1}}', None, {400}),
-    "nul byte in a query": ("GET", "/v1.1/os-dr/operations?plan_id=%00", None, None, {400}),
-    "nul byte in a job id to show": ("GET", "/v1.1/os-sync/%00", None, None, {400}),
-    "a job id that is no uuid": ("GET", "/v1.1/os-sync/..;", None, None, {404}),
 }
 
 
@@ -176,8 +182,17 @@ SNAPSHOT = ["/v1.1/os-quota-sets/{victim}", "/v1.0/{admin}/os-quota-class-sets/h
 def _snapshot(kb, people) -> dict:  # noqa: F811
     admin = people.tokens["admin"]
     paths = [p.format(victim=people.victim, admin=people.admin_project) for p in SNAPSHOT]
-    return {p: (r.status_code, r.text) for p in paths
+    return {p: (r.status_code, _stable(p, r)) for p in paths
             for r in [kb.call("GET", p, admin)]}
+
+
+def _stable(path: str, answer) -> str:
+    """The answer as a test may compare it: the Fernet view without its nodes, which
+    the demo's own agent updates every few seconds."""
+    if path != "/v1.1/os-fernet-keys" or answer.status_code != 200:
+        return answer.text
+    view = answer.json()["fernet_keys"]
+    return json.dumps({key: view.get(key) for key in ("version", "published_at", "keys")})
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -107,10 +107,9 @@ def test_a_report_that_cannot_be_true_is_a_400_that_changes_nothing(kb, cloud, c
     path = f"/v1.1/os-fernet-keys/nodes/{NODE}/sync"
     current = kb.call("POST", path, agent, json=report()).json()["key_set"]["version"]
     before = nodes(kb, cloud)[NODE]
-    for version in (current + 1, 2**64):
-        answer = kb.call("POST", path, agent, json=report(version=version))
-        assert answer.status_code == 400, answer.text
-        assert "above the current key set version" in answer.json()["error"]["message"]
+    answer = kb.call("POST", path, agent, json=report(version=current + 1))
+    assert answer.status_code == 400, answer.text
+    assert "above the current key set version" in answer.json()["error"]["message"]
     region = kb.call("POST", path, agent, json=report(region="RegionTwo"))
     assert region.status_code == 400 and "registered in region 'RegionOne'" in region.text
     # what no database stores (a 500 on PostgreSQL, or on any database for a surrogate)
@@ -122,10 +121,12 @@ def test_a_report_that_cannot_be_true_is_a_400_that_changes_nothing(kb, cloud, c
 
 
 def test_hostile_bodies_from_the_node_s_agent_are_refused(kb, cloud, callers, node):  # noqa: F811
-    from test_api_hostile_input import HOSTILE_BODIES
+    from test_api_hostile_input import HOSTILE_BODIES, NODE_REPORTS
 
     before = nodes(kb, cloud)[NODE]
-    for name, (body, content_type, statuses) in HOSTILE_BODIES.items():
+    reports = {name: (body, content_type, statuses)
+               for name, (_, _, body, content_type, statuses) in NODE_REPORTS.items()}
+    for name, (body, content_type, statuses) in {**HOSTILE_BODIES, **reports}.items():
         headers = {"Content-Type": content_type} if content_type else {}
         answer = kb.call("POST", f"/v1.1/os-fernet-keys/nodes/{NODE}/sync",
                          callers["agent"][1], data=body.encode(), headers=headers)
