@@ -82,7 +82,28 @@ database_opts = [
 api_opts = [
     cfg.HostAddressOpt("bind_host", default="0.0.0.0", help="Address the API listens on."),
     cfg.PortOpt("bind_port", default=8118, help="Port the API listens on."),
-    cfg.IntOpt("threads", default=16, min=1, help="Worker threads of the embedded server."),
+    cfg.IntOpt("threads", default=16, min=1, help="Worker threads of the embedded server "
+               "(under gunicorn: its threads per worker, $KINGBIRD_API_THREADS)."),
+    cfg.IntOpt(
+        "auth_concurrency",
+        default=0,
+        min=0,
+        help="Most requests of one process validating their token at once (a token "
+        "auth_token has not cached asks Keystone, for at most [keystone_authtoken] "
+        "http_connect_timeout seconds per try); one more gets a 503 at once. So a "
+        "Keystone that hangs holds only these threads, and the others still answer "
+        "/healthcheck, / and 503s. 0: three quarters of threads (at least 1).",
+    ),
+    cfg.IntOpt(
+        "client_timeout",
+        default=10,
+        min=1,
+        help="Embedded server (kingbird-api, the demo): seconds a client has to send a "
+        "whole request (request line, headers and body) from its first byte, and longest "
+        "idle keep-alive connection. Headers are gathered without holding a thread; a "
+        "client slower than this is disconnected, or answered 408 when its body is late. "
+        "Under gunicorn the buffering proxy in front sets these bounds.",
+    ),
     cfg.IntOpt(
         "max_request_body_size",
         default=114688,
