@@ -27,6 +27,7 @@ import time
 from cheroot import server, wsgi
 from cheroot.makefile import MakeFile, StreamReader
 
+LISTEN_BACKLOG = 128
 MAX_HEADER_BYTES = 65536  # request line and headers; beyond it cheroot answers 413/414
 _GATHER_CHUNK = 65536
 _END_OF_HEADERS = b"\r\n\r\n"
@@ -87,28 +88,33 @@ class RequestReader(StreamReader):
         if self.started is None:
             self.started = time.monotonic()
 
-    def gather(self) -> bool | None:
+    def headers_in(self) -> bool:
+        """Whether the unread bytes hold a whole request head (or more than a head may
+        be, for cheroot to refuse)."""
+        # peek() returns the whole buffer without reading the socket when it has data.
+        unread = bytes(self.peek(1)) if super().has_data() else b""
+        unread += self.gathered
+        return _END_OF_HEADERS in unread or len(unread) > MAX_HEADER_BYTES
+
+    def gather(self) -> bool:
         """Read what the socket holds, without waiting.
 
-        :returns: True once the headers are complete (or too long to wait for), False
-            while they are not, None when the client closed or the read failed.
+        :returns: False when the client closed or the read failed, else True.
         """
         try:
             self.sock.setblocking(False)
             data = self.sock.recv(_GATHER_CHUNK)
         except (BlockingIOError, InterruptedError):
-            return False
+            return True
         except OSError:
-            return None
+            return False
         finally:
             self.sock.settimeout(self.timeout)
         if not data:
-            return None
+            return False
         self.begin()
-        searched = max(0, len(self.gathered) - len(_END_OF_HEADERS) + 1)
         self.gathered += data
-        return (self.gathered.find(_END_OF_HEADERS, searched) >= 0
-                or len(self.gathered) > MAX_HEADER_BYTES)
+        return True
 
 
 class _Request(server.HTTPRequest):
@@ -139,17 +145,15 @@ class GatheringServer(wsgi.Server):
 
     def process_conn(self, conn):
         reader: RequestReader = conn.rfile
-        if reader.has_data():  # the next request (or part of it) is already here
+        if reader.has_data():  # bytes of the next request came with the last one
             reader.begin()
+        still_open = reader.gather()
+        if reader.headers_in():
             super().process_conn(conn)
-            return
-        complete = reader.gather()
-        if complete:
-            super().process_conn(conn)
-        elif complete is None:
-            conn.close()
-        else:
+        elif still_open:
             self._wait_for_more(conn)
+        else:
+            conn.close()
 
     def _wait_for_more(self, conn) -> None:
         # cheroot's selector closes a connection idle for longer than ``timeout``
@@ -176,8 +180,11 @@ class ApiServer:
     """
 
     def __init__(self, app, host: str, port: int, threads: int, client_timeout: float = 10):
+        # cheroot's listen backlog of 5 drops the SYNs of a burst of connections (each
+        # then waits a second for its retransmission): room for bursts instead.
         self.server = GatheringServer((host, port), app, numthreads=threads,
-                                      server_name="kingbird-api", timeout=client_timeout)
+                                      server_name="kingbird-api", timeout=client_timeout,
+                                      request_queue_size=LISTEN_BACKLOG)
         self.server.max_request_header_size = MAX_HEADER_BYTES
         self._thread: threading.Thread | None = None
 
