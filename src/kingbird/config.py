@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 
 from keystoneauth1 import loading as ks_loading
+from keystonemiddleware import auth_token
 from oslo_config import cfg
 from oslo_policy import opts as policy_opts
 
@@ -22,8 +23,15 @@ from kingbird.network import options as network
 from kingbird.quota import options as quota
 from kingbird.quota.options import default_global_limits
 
-__all__ = ["SERVICE_CREDENTIALS_GROUP", "database_url", "default_global_limits", "list_opts",
-           "load_config", "register_opts"]
+__all__ = ["AUTH_TOKEN_DEFAULTS", "SERVICE_CREDENTIALS_GROUP", "database_url",
+           "default_global_limits", "list_opts", "load_config", "register_opts",
+           "set_library_defaults"]
+
+# keystonemiddleware waits on Keystone without a limit unless told: a Keystone that
+# hangs would hold every API thread. One try and one retry half a second later, each
+# of at most http_connect_timeout seconds: a token that cannot be validated gets its 503
+# within 2 x 5 + 0.5 s.
+AUTH_TOKEN_DEFAULTS = {"http_connect_timeout": 5, "http_request_max_retries": 1}
 
 
 # OpenStack's legacy administrator (the admin role on any project) until the operator
@@ -47,8 +55,18 @@ def _groups():
     ]
 
 
+def set_library_defaults() -> None:
+    """Kingbird's defaults for options of the libraries it configures
+    (keystonemiddleware's ``[keystone_authtoken]``): applied to the library's own
+    option objects, as oslo.config's ``set_defaults`` does, so that the configuration
+    sample shows them too (entry point ``oslo.config.opts.defaults``)."""
+    for _group, opts in auth_token.AUTH_TOKEN_OPTS:
+        cfg.set_defaults(opts, **AUTH_TOKEN_DEFAULTS)
+
+
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register every Kingbird option (and the keystoneauth ones) on ``conf``."""
+    set_library_defaults()
     for group, opts in _groups():
         conf.register_opts(opts, group=group)
     ks_loading.register_auth_conf_options(conf, SERVICE_CREDENTIALS_GROUP)

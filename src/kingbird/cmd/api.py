@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     conf = config.load_config(sys.argv[1:] if argv is None else argv, prog="kingbird-api")
     logs.setup()
     server = ApiServer(build_wsgi_app(conf), conf.api.bind_host, conf.api.bind_port,
-                       conf.api.threads)
+                       conf.api.threads, conf.api.client_timeout)
     server.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

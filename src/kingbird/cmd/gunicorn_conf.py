@@ -4,6 +4,9 @@
   say (``--bind`` on the command line wins).
 - ``$KINGBIRD_API_WORKERS`` processes (default 4) of ``$KINGBIRD_API_THREADS``
   threads each (default 8): a request may wait on regions (quota detail).
+- gunicorn reads requests with its worker threads: run it behind a proxy that
+  buffers whole requests (nginx by default does) and bounds slow clients; the
+  README's "Scale-out mode" shows one.
 - Each worker builds its application when it starts, after the fork.
 - Prometheus counters of all workers are summed at ``/metrics``: this file sets
   ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary directory unless given) before
@@ -36,7 +39,9 @@ def _bind() -> list[str]:
 bind = _bind()
 workers = int(os.environ.get("KINGBIRD_API_WORKERS", "4"))
 worker_class = "gthread"
-threads = int(os.environ.get("KINGBIRD_API_THREADS", "8"))
+# Set in the environment, so that each worker's application knows its thread count
+# (the share of threads that may wait on Keystone, [api] auth_concurrency).
+threads = int(os.environ.setdefault("KINGBIRD_API_THREADS", "8"))
 timeout = 60
 graceful_timeout = 30
 proc_name = "kingbird-api"

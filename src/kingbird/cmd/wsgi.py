@@ -20,6 +20,7 @@ import os
 import threading
 
 CONFIG_ENV = "KINGBIRD_CONFIG_FILE"
+THREADS_ENV = "KINGBIRD_API_THREADS"
 DEFAULT_CONFIG_FILE = "/etc/kingbird/kingbird.conf"
 
 
@@ -37,6 +38,8 @@ def build_application():
 
     args = [arg for path in config_files() for arg in ("--config-file", path)]
     conf = config.load_config(args, prog="kingbird-api")
+    if os.environ.get(THREADS_ENV):  # gunicorn's threads per worker (gunicorn_conf)
+        conf.set_override("threads", int(os.environ[THREADS_ENV]), group="api")
     logs.setup(os.environ.get("KINGBIRD_LOG_LEVEL", "INFO"),
                os.environ.get("KINGBIRD_LOG_FILE") or None)
     return build_wsgi_app(conf)

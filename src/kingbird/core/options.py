@@ -33,13 +33,77 @@ database_opts = [
         "mysql+pymysql://u:p@host/kingbird.",
     ),
     cfg.IntOpt("pool_size", default=5, min=1, help="Connections kept per process."),
+    cfg.IntOpt(
+        "pool_timeout",
+        default=5,
+        min=1,
+        help="Seconds a request waits for a free connection of the pool (pool_size, and "
+        "up to 10 more while busy) before it gets a 503.",
+    ),
+    cfg.IntOpt(
+        "connect_timeout",
+        default=5,
+        min=1,
+        help="Seconds a new connection to a PostgreSQL or MySQL server may take.",
+    ),
+    cfg.IntOpt(
+        "read_timeout",
+        default=15,
+        min=1,
+        help="Seconds a PostgreSQL or MySQL server may take to answer one statement, "
+        "commit or rollback, measured by Kingbird itself: past it the connection is "
+        "closed and dropped from the pool and the request gets a 503. This is what ends "
+        "the wait on a server that accepts connections but no longer answers (stopped, "
+        "stuck, or behind a proxy whose backend hangs), which neither TCP keepalives "
+        "nor statement_timeout can: keep it above statement_timeout. A request to a "
+        "database that stopped answering gets its 503 after at most read_timeout + "
+        "connect_timeout seconds.",
+    ),
+    cfg.IntOpt(
+        "statement_timeout",
+        default=10,
+        min=0,
+        help="PostgreSQL's statement_timeout (seconds) on Kingbird's connections: the "
+        "server cancels a statement running, or waiting for a lock, longer than this "
+        "(the request gets a 503). 0 turns it off. Migrations run without it.",
+    ),
+    cfg.IntOpt(
+        "keepalive_idle",
+        default=30,
+        min=1,
+        help="TCP keepalives of PostgreSQL connections: seconds of silence before the "
+        "first probe (then one every third of this, three unanswered close the "
+        "connection), so a pooled connection to a host that vanished, or across a "
+        "network that now drops its packets, is found dead instead of waited on.",
+    ),
 ]
 
 
 api_opts = [
     cfg.HostAddressOpt("bind_host", default="0.0.0.0", help="Address the API listens on."),
     cfg.PortOpt("bind_port", default=8118, help="Port the API listens on."),
-    cfg.IntOpt("threads", default=16, min=1, help="Worker threads of the embedded server."),
+    cfg.IntOpt("threads", default=16, min=1, help="Worker threads of the embedded server "
+               "(under gunicorn: its threads per worker, $KINGBIRD_API_THREADS)."),
+    cfg.IntOpt(
+        "auth_concurrency",
+        default=0,
+        min=0,
+        help="Most requests of one process validating their token at once (a token "
+        "auth_token has not cached asks Keystone, for at most [keystone_authtoken] "
+        "http_connect_timeout seconds per try); one more gets a 503 at once. So a "
+        "Keystone that hangs holds only these threads, and the others still answer "
+        "/healthcheck, / and 503s. 0: three quarters of threads (at least 1).",
+    ),
+    cfg.IntOpt(
+        "client_timeout",
+        default=10,
+        min=1,
+        help="Embedded server (kingbird-api, the demo): seconds a client has to send a "
+        "whole request (request line, headers and body) from its first byte, and longest "
+        "idle keep-alive connection. Headers are gathered without holding a thread; a "
+        "client slower than this is disconnected, or answered 408 when its body is late. "
+        "Under gunicorn the buffering proxy in front sets these bounds.",
+    ),
     cfg.IntOpt(
         "max_request_body_size",
         default=114688,

@@ -298,7 +298,7 @@ www_authenticate_uri = {self.keystone.auth_url}
             wake = self.engine.wake
         app = self.runtime.build_api(wake_engine=wake)
         self.api_server = ApiServer(app, conf.api.bind_host, conf.api.bind_port,
-                                    conf.api.threads)
+                                    conf.api.threads, conf.api.client_timeout)
         self.api_server.start()
 
     # -- Fernet keys -----------------------------------------------------------------
