@@ -76,6 +76,17 @@ def test_nullable_admits_null_and_nothing_else_new():
     assert refused(schema, {"plain": None}) == "'plain' must be a string, got None"
 
 
+NAME = {"type": "object", "properties": {"name": {
+    "type": "string", "pattern": "^[a-z]+$", "x-message": "'$field' must be a-z"}}}
+
+
+def test_a_pattern_ends_at_the_end_of_the_text_not_before_a_final_newline():
+    # ECMA-262's "$", which /openapi.json readers apply; Python's alone would admit "\n".
+    assert validation.checked(NAME, {"name": "gold"}) == {"name": "gold"}
+    assert refused(NAME, {"name": "gold\n"}) == "'name' must be a-z"
+    assert validation.json_schema({"pattern": r"^a\$"}) == {"pattern": r"^a\$"}
+
+
 def test_x_message_words_a_schemas_own_failures():
     schema = {"type": "object", "properties": {
         "names": {"type": "array", "minItems": 1, "uniqueItems": True,

@@ -205,11 +205,15 @@ def _validator(schema: Mapping) -> jsonschema.protocols.Validator:
 
 
 def json_schema(schema: Mapping) -> dict:
-    """An OpenAPI Schema Object as plain JSON Schema: ``nullable: true`` becomes
-    ``null`` among the types (or, without a ``type``, a ``null`` alternative)."""
+    """An OpenAPI Schema Object as plain JSON Schema for Python's ``re``: ``nullable:
+    true`` becomes ``null`` among the types (or, without a ``type``, a ``null``
+    alternative), and a ``pattern``'s final ``$`` means the end of the text, as in
+    ECMA-262, not also "before a final newline" as in Python."""
     out: dict = {}
     for key, value in schema.items():
-        if key in _SCHEMA_MAPS:
+        if key == "pattern":
+            value = _END_OF_TEXT.sub(r"\\Z", value)
+        elif key in _SCHEMA_MAPS:
             value = {name: json_schema(sub) for name, sub in value.items()}
         elif key in _SCHEMA_LISTS or key == "items" and isinstance(value, list):
             value = [json_schema(sub) for sub in value]
@@ -228,6 +232,8 @@ def json_schema(schema: Mapping) -> dict:
 
 
 _SCHEMA_MAPS = ("properties", "patternProperties")
+# A final "$" that is not escaped.
+_END_OF_TEXT = re.compile(r"(?<!\\)\$$")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
 _SCHEMAS = ("items", "additionalProperties", "not")
 

@@ -42,23 +42,6 @@ def _node_name(value: str, what: str = "node name") -> str:
     return value
 
 
-def _storable(value, what: str, control: bool = False):
-    """``value`` once no string in it holds what no database can store: NUL, a lone
-    UTF-16 surrogate (and, with ``control``, any control character).
-
-    :raises BadRequest: naming the field.
-    """
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _storable(item, f"{what}.{key}", control)
-    elif isinstance(value, str) and any(
-            c == "\0" or "\ud800" <= c <= "\udfff" or (control and (c < " " or c == "\x7f"))
-            for c in value):
-        allowed = "control characters" if control else "NUL bytes"
-        raise exceptions.BadRequest(f"{what} must not contain {allowed} or lone surrogates")
-    return value
-
-
 def _check_agent_user(user_id: str) -> None:
     """:raises BadRequest: Keystone has no user with this id.
     :raises ServiceUnavailable: Keystone cannot be asked."""
@@ -119,11 +102,9 @@ def register_node(tenant: str | None = None):
     check_tenant(tenant)
     authorise(f"{POLICY}:register_node", {})
     node = validation.request_body(schemas.REGISTRATION)["node"]
-    name = _node_name(node["name"], "node.name")
-    _storable(node["region"], "node.region", control=True)
     keys = manager()
     _check_agent_user(node["agent_user_id"])
-    view, created = keys.register_node(name, node["region"], node["agent_user_id"])
+    view, created = keys.register_node(node["name"], node["region"], node["agent_user_id"])
     return json_response({"node": view}, 201 if created else 200)
 
 
@@ -132,9 +113,7 @@ def sync_node(node: str, tenant: str | None = None):
     _node_name(node)
     authorise(f"{POLICY}:sync", {"node": node,
                                  "agent_role": services().conf.fernet.agent_role})
-    body = validation.request_body(schemas.REPORT)
-    _storable(body["node"], "node")
-    report = _report(body)
+    report = _report(validation.request_body(schemas.REPORT))
     return json_response(manager().node_sync(node, report, ctx.user_id))
 
 

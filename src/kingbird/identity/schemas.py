@@ -44,7 +44,9 @@ REGISTRATION = {
             "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": _NAME,
                      "x-message": "'$field' must be 1-255 letters, digits or _.:@-"},
             "region": {"type": "string", "minLength": 1, "maxLength": 255,
-                       "x-message": "'$field' must have 1-255 characters"},
+                       "pattern": "^[^\\x00-\\x1f\\x7f]+$",
+                       "x-message": "'$field' must have 1-255 characters, none a control "
+                                    "character"},
             "agent_user_id": {"type": "string", "minLength": 1, "maxLength": 64,
                               "pattern": _NAME,
                               "x-message": "'$field' must be a Keystone user id (1-64 "

@@ -11,12 +11,12 @@ from kingbird.core import exceptions
 from kingbird.quota.keys import QUOTA_KEYS
 from kingbird.quota.limits import MAX_LIMIT, UNLIMITED
 
-_CLASS_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
+_CLASS_NAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 
 
 def class_name(value: str) -> str:
     """:raises BadRequest: ``value`` cannot name a quota class."""
-    if not _CLASS_NAME.match(value or ""):
+    if not _CLASS_NAME.fullmatch(value or ""):
         raise exceptions.BadRequest(
             f"quota class name {shorten(value)!r} is invalid: use 1-255 letters, digits, "
             "'_', '-' or '.'")
