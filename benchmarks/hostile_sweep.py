@@ -42,7 +42,6 @@ import random
 import re
 import secrets
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -56,6 +55,7 @@ import sqlalchemy.exc
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
+from kingbird.demo import processes
 from kingbird.demo.extra_api import kingbird_api, scratch_database
 from kingbird.demo.keystone_provision import Provisioner
 from kingbird.demo.regionsim_launcher import free_port
@@ -266,13 +266,7 @@ def demo(workdir: Path):
             time.sleep(0.2)
         yield json.loads(ready.read_text())
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        processes.stop(proc, timeout=30)
         log.close()
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from kingbird.db import migration
+from kingbird.demo import processes
 from kingbird.demo.regionsim_launcher import free_port
 
 STARTUP_TIMEOUT = 60
@@ -77,12 +77,7 @@ def kingbird_api(demo_conf: str, database_url: str, workdir: Path) -> Iterator[s
         _wait_until_healthy(proc, root, log.name)
         yield root
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        processes.stop(proc, timeout=15)
         log.close()
 
 

@@ -22,7 +22,7 @@ from regionsim.topology import free_port, region_names
 READY_FILE = "regionsim.json"
 LOG_FILE = "regionsim.log"
 
-__all__ = ["LOG_FILE", "free_port", "launch", "region_names", "stop"]
+__all__ = ["LOG_FILE", "free_port", "launch", "region_names"]
 
 
 def launch(state_dir: Path, *, keystone_url: str, username: str, project: str,
@@ -57,14 +57,3 @@ def launch(state_dir: Path, *, keystone_url: str, username: str, project: str,
             raise RuntimeError(f"regionsim did not start; see {state_dir / LOG_FILE}")
         time.sleep(0.05)
     return process, json.loads(ready.read_text())
-
-
-def stop(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
-    """Stop regionsim if it runs: SIGTERM, then SIGKILL after ``timeout`` seconds."""
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()

@@ -30,7 +30,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from kingbird.core import exceptions
-from kingbird.demo import regionsim_launcher
+from kingbird.demo import processes, regionsim_launcher
 from kingbird.demo.keystone import KeystoneNode
 from kingbird.identity import repository
 
@@ -345,14 +345,7 @@ www_authenticate_uri = {self.keystone.auth_url}
                                              stderr=subprocess.DEVNULL)
 
     def stop_agent(self, name: str) -> None:
-        agent = self.agents.pop(name, None)
-        if agent is not None and agent.poll() is None:
-            agent.terminate()
-            try:
-                agent.wait(10)
-            except subprocess.TimeoutExpired:
-                agent.kill()
-                agent.wait()
+        processes.stop(self.agents.pop(name, None))
 
     def wait_nodes_current(self, names: list[str] | None = None, timeout: float = 60.0) -> dict:
         """Wait until the named nodes (default all) are healthy and hold the current
@@ -406,7 +399,7 @@ www_authenticate_uri = {self.keystone.auth_url}
             self.engine.stop()
         if self.runtime is not None:
             self.runtime.close()
-        regionsim_launcher.stop(self.regionsim)
+        processes.stop(self.regionsim)
         if self.keystone is not None:
             self.keystone.stop()
 
